@@ -1,0 +1,183 @@
+"""JAX backend: jax.grad + optax. Mirrors ``torch_backend`` function by function.
+
+Variants
+  jit   one jitted step per call (value_and_grad, optax update), a host loop over steps.
+  scan  k steps fused into one jitted ``lax.scan`` per call, the state buffers donated.
+Ensembles: ``jax.vmap`` of the scalar-w loss over the E weights; optax acts element-wise on the
+(E,) parameter vector, so the members stay independent.
+float64 runs inside ``jax.enable_x64(True)``, a context manager: nothing leaks to other code.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .spec import Data, Recipe, Trajectory, canonical_device, invalid
+
+name = "jax"
+variants = ("jit", "scan")
+
+
+def available(device: str = "cpu") -> tuple[bool, str]:
+    if canonical_device(device) == "gpu":
+        try:
+            jax.devices("gpu")
+        except RuntimeError:
+            return False, "no GPU: jax.devices('gpu') finds none (a CPU-only jaxlib?)"
+    return True, ""
+
+
+def jax_device(device: str):
+    return jax.devices("gpu" if canonical_device(device) == "gpu" else "cpu")[0]
+
+
+def precision(dtype: str):
+    """The x64 switch for ``dtype``, as a context manager scoped to the caller's block."""
+    return jax.enable_x64(dtype == "float64")
+
+
+def synchronize(tree) -> None:
+    """Block until every array in ``tree`` is computed (dispatch is asynchronous, also on CPU)."""
+    jax.block_until_ready(tree)
+
+
+def member_loss(w, x, y, q):
+    """Scalar w, x/y/q (n,) -> mean_i q_i (sin(w x_i)^2 - y_i)^2 (q None: the plain mean)."""
+    sq = (jnp.sin(w * x) ** 2 - y) ** 2
+    return jnp.mean(sq if q is None else sq * q)
+
+
+loss_and_grads = jax.vmap(jax.value_and_grad(member_loss), in_axes=(0, None, None, None))
+
+
+def make_optimizer(recipe: Recipe) -> optax.GradientTransformation:
+    """optax with the suite's semantics: the same updates as ``torch_backend.make_optimizer``."""
+    if recipe.optimizer == "sgd":
+        return optax.sgd(recipe.lr)
+    if recipe.optimizer == "momentum":
+        return optax.sgd(recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
+    return optax.adam(recipe.lr, b1=recipe.beta1, b2=recipe.beta2, eps=recipe.eps)
+
+
+def _columns(data: Data, dtype: str, dev, loss: str):
+    """x, y as (n,) arrays of dtype on dev; q (n,) for the scaled loss, else None."""
+    x, y = data.as_dtype(dtype)
+    q = None if loss == "mse" else (1 / np.maximum(x, 1) ** 2).astype(x.dtype)
+    put = lambda a: None if a is None else jax.device_put(a, dev)
+    return put(x), put(y), put(q)
+
+
+def make_step(opt: optax.GradientTransformation):
+    """(w (E,), opt_state, x, y, q) -> (w', opt_state', (w, loss (E,))): one training step."""
+
+    def step(w, state, x, y, q):
+        loss, g = loss_and_grads(w, x, y, q)
+        updates, state = opt.update(g, state, w)
+        return optax.apply_updates(w, updates), state, (w, loss)
+
+    return step
+
+
+class Runner:
+    """Training state on the device; ``advance(k)`` runs k steps, history kept on device."""
+
+    def __init__(self, data: Data, recipe: Recipe, variant: str, device: str):
+        self.recipe, self.variant, self.dtype = recipe, variant, recipe.dtype
+        self.device = canonical_device(device)
+        self.dev = jax_device(device)
+        with precision(recipe.dtype):
+            self.x, self.y, self.q = _columns(data, recipe.dtype, self.dev, recipe.loss)
+            self.w = jax.device_put(recipe.w0_array.astype(recipe.dtype), self.dev)
+            opt = make_optimizer(recipe)
+            self.state = opt.init(self.w)
+            step = make_step(opt)
+            self.step = jax.jit(step)
+            self.scan = jax.jit(self._scan_of(step), static_argnums=5, donate_argnums=(0, 1))
+        self.ws, self.losses = [], []
+        self.seconds, self.compile_seconds = 0.0, 0.0
+
+    @staticmethod
+    def _scan_of(step):
+        def scan(w, state, x, y, q, k):
+            def body(carry, _):
+                w, state, out = step(*carry, x, y, q)
+                return (w, state), out
+
+            (w, state), (ws, losses) = jax.lax.scan(body, (w, state), None, length=k)
+            return w, state, ws, losses
+
+        return scan
+
+    def advance(self, k: int) -> None:
+        with precision(self.dtype), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+            t0 = time.perf_counter()
+            if self.variant == "scan":
+                self.w, self.state, ws, losses = self.scan(self.w, self.state, self.x, self.y, self.q, k)
+                self.ws.append(ws)
+                self.losses.append(losses)
+            else:
+                for _ in range(k):
+                    self.w, self.state, (w, loss) = self.step(self.w, self.state, self.x, self.y, self.q)
+                    self.ws.append(w[None])
+                    self.losses.append(loss[None])
+            synchronize((self.w, self.state, self.ws[-1:], self.losses[-1:]))
+            self.seconds += time.perf_counter() - t0
+
+    def trajectory(self) -> Trajectory:
+        with precision(self.dtype):
+            final, _ = loss_and_grads(self.w, self.x, self.y, self.q)
+            w = np.concatenate([np.asarray(a) for a in self.ws] + [np.asarray(self.w)[None]])
+            loss = np.concatenate([np.asarray(a) for a in self.losses] + [np.asarray(final)[None]])
+        return Trajectory(name, self.variant, self.device, self.dtype, w, loss,
+                          seconds=self.seconds, compile_seconds=self.compile_seconds)
+
+
+def prepare(data: Data, recipe: Recipe, variant: str = "jit", device: str = "cpu") -> Runner:
+    if variant not in variants:
+        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
+    ok, why = available(device)
+    if not ok:
+        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    return Runner(data, recipe, variant, device)
+
+
+def loss_and_grad(data: Data, w, dtype: str, device: str = "cpu", loss: str = "mse"):
+    """vmap(value_and_grad) of the member loss: two float64 (E,) arrays."""
+    dev = jax_device(device)
+    with precision(dtype):
+        x, y, q = _columns(data, dtype, dev, loss)
+        wv = jax.device_put(np.atleast_1d(np.asarray(w, dtype=np.float64)).astype(dtype), dev)
+        L, G = jax.jit(loss_and_grads)(wv, x, y, q)
+        return np.asarray(L, np.float64), np.asarray(G, np.float64)
+
+
+def floor(data: Data, w, dtype: str, device: str = "cpu"):
+    """k fused passes of sum(sin(w x) + cos(w x)) in one jitted fori_loop, finished on device.
+
+    Each pass feeds w + 1e-30 * sum into the next, so XLA cannot hoist the pass out of the loop.
+    """
+    dev = jax_device(device)
+    with precision(dtype):
+        x, _, _ = _columns(data, dtype, dev, "mse")
+        wv = jax.device_put(np.atleast_1d(np.asarray(w, dtype=np.float64)).astype(dtype), dev)
+
+    @jax.jit
+    def passes(w, x, k):
+        def body(_, w):
+            wx = x[:, None] * w[None, :]
+            return w + 1e-30 * (jnp.sin(wx) + jnp.cos(wx)).sum(axis=0)
+
+        return jax.lax.fori_loop(0, k, body, w)
+
+    def run(k: int) -> None:
+        with precision(dtype):
+            synchronize(passes(wv, x, k))
+
+    return run

@@ -1,0 +1,201 @@
+"""PyTorch backend: torch.nn + torch.optim. Mirrors ``jax_backend`` function by function.
+
+Variants
+  eager     the seed's loop, literally: Linear(1, 1, bias=False) -> sin -> **2, MSELoss, torch.optim;
+            on the seed's data its trajectory is the seed's, bit for bit.
+  compiled  the same module, loss and optimizer with forward+loss and ``optimizer.step`` under
+            torch.compile (inductor fuses the element-wise work into one kernel per pass).
+Ensembles: Linear(1, E) broadcasts x (n, 1) to (n, E); the objective is the sum of the E members'
+mean losses, so each weight gets exactly its own member's gradient.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from .spec import Data, Recipe, Trajectory, canonical_device, invalid
+
+name = "torch"
+variants = ("eager", "compiled")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def available(device: str = "cpu") -> tuple[bool, str]:
+    if canonical_device(device) == "gpu" and not torch.cuda.is_available():
+        return False, "no GPU: torch.cuda.is_available() is False"
+    return True, ""
+
+
+def torch_device(device: str) -> torch.device:
+    return torch.device("cuda" if canonical_device(device) == "gpu" else "cpu")
+
+
+def synchronize(device: torch.device) -> None:
+    """Finish queued device work (a no-op on the CPU, where torch runs synchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class Net(torch.nn.Module):
+    """The seed's network: fc1 = Linear(1, E, bias=False), forward x (n, 1) -> sin(fc1(x))**2 (n, E)."""
+
+    def __init__(self, w0: np.ndarray, dtype: torch.dtype, device: torch.device):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(1, len(w0), bias=False, dtype=dtype, device=device)
+        with torch.no_grad():
+            self.fc1.weight.copy_(torch.as_tensor(w0.reshape(-1, 1), dtype=dtype))
+
+    def forward(self, x):
+        x = self.fc1(x)
+        return torch.sin(x) ** 2
+
+
+def make_loss(E: int, q: torch.Tensor | None):
+    """(out (n,E), y (n,1)) -> (objective scalar, member losses (E,)).
+
+    E = 1 with mse is the seed's ``MSELoss()``; otherwise sum_e mean_i q_i (out_ie - y_i)^2.
+    """
+    if E == 1 and q is None:
+        mse = torch.nn.MSELoss()
+
+        def loss(out, y):
+            value = mse(out, y)
+            return value, value.reshape(1)
+    else:
+        def loss(out, y):
+            sq = (out - y) ** 2
+            members = (sq if q is None else sq * q).mean(dim=0)
+            return members.sum(), members
+    return loss
+
+
+def make_optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
+    """torch.optim with the suite's semantics (momentum: dampening 0; adam: torch's defaults)."""
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=recipe.lr)
+    if recipe.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, dampening=0,
+                               nesterov=recipe.nesterov)
+    return torch.optim.Adam(params, lr=recipe.lr, betas=(recipe.beta1, recipe.beta2), eps=recipe.eps)
+
+
+def _columns(data: Data, dtype: str, device: torch.device, loss: str):
+    """x, y as (n, 1) tensors of dtype on device; q (n, 1) for the scaled loss, else None."""
+    x, y = data.as_dtype(dtype)
+    tx = torch.as_tensor(x, device=device).reshape(-1, 1)
+    ty = torch.as_tensor(y, device=device).reshape(-1, 1)
+    q = None if loss == "mse" else 1 / torch.clamp(tx, min=1) ** 2
+    return tx, ty, q
+
+
+def _scalars_in(dtype: torch.dtype, fn):
+    """Call ``fn`` with torch's default dtype set to ``dtype``, restored after.
+
+    torch.optim keeps Adam's step count as a tensor of the default dtype (float32); compiled, the
+    bias corrections 1 - beta^t are then computed from it in float32, an error of ~1e-8 in every
+    float64 step. With the default dtype float64 during the step, they are float64 as in eager.
+    """
+    def call():
+        old = torch.get_default_dtype()
+        torch.set_default_dtype(dtype)
+        try:
+            return fn()
+        finally:
+            torch.set_default_dtype(old)
+
+    return call
+
+
+class Runner:
+    """The seed's training loop on the device; ``advance(k)`` runs k steps, history kept on device."""
+
+    def __init__(self, data: Data, recipe: Recipe, variant: str, device: str):
+        t0 = time.perf_counter()
+        self.recipe, self.variant, self.dtype = recipe, variant, recipe.dtype
+        self.dev = torch_device(device)
+        self.x, self.y, q = _columns(data, recipe.dtype, self.dev, recipe.loss)
+        self.net = Net(recipe.w0_array, _DTYPES[recipe.dtype], self.dev)
+        self.criterion = make_loss(recipe.ensemble, q)
+        self.optimizer = make_optimizer(self.net.parameters(), recipe)
+        self.forward = self._forward
+        self.opt_step = self.optimizer.step
+        if variant == "compiled":
+            self.forward = torch.compile(self._forward, dynamic=False)
+            self.opt_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self.optimizer.step, dynamic=False))
+        self.ws, self.losses = [], []
+        self.seconds, self.compile_seconds = 0.0, 0.0
+        self.setup_seconds = time.perf_counter() - t0
+
+    def _forward(self):
+        return self.criterion(self.net(self.x), self.y)
+
+    def _step(self, w_out, loss_out):
+        self.optimizer.zero_grad()
+        objective, members = self.forward()
+        objective.backward()
+        w_out.copy_(self.net.fc1.weight.detach().reshape(-1))
+        loss_out.copy_(members.detach())
+        self.opt_step()
+
+    def advance(self, k: int) -> None:
+        E = self.recipe.ensemble
+        t0 = time.perf_counter()
+        w_hist = torch.empty((k, E), dtype=self.net.fc1.weight.dtype, device=self.dev)
+        l_hist = torch.empty_like(w_hist)
+        for t in range(k):
+            self._step(w_hist[t], l_hist[t])
+        synchronize(self.dev)
+        self.seconds += time.perf_counter() - t0
+        self.ws.append(w_hist)
+        self.losses.append(l_hist)
+
+    def trajectory(self) -> Trajectory:
+        with torch.no_grad():
+            _, final = self._forward()
+        w = torch.cat(self.ws + [self.net.fc1.weight.detach().reshape(1, -1)]).cpu().numpy()
+        loss = torch.cat(self.losses + [final.reshape(1, -1)]).cpu().numpy()
+        return Trajectory(name, self.variant, canonical_device(self.dev.type), self.dtype, w, loss,
+                          seconds=self.seconds, compile_seconds=self.compile_seconds)
+
+
+def prepare(data: Data, recipe: Recipe, variant: str = "eager", device: str = "cpu") -> Runner:
+    if variant not in variants:
+        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
+    ok, why = available(device)
+    if not ok:
+        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    return Runner(data, recipe, variant, device)
+
+
+def loss_and_grad(data: Data, w, dtype: str, device: str = "cpu", loss: str = "mse"):
+    """The seed's forward and loss, ``backward()`` for the gradient: two float64 (E,) arrays."""
+    dev = torch_device(device)
+    x, y, q = _columns(data, dtype, dev, loss)
+    w = np.atleast_1d(np.asarray(w, dtype=np.float64))
+    net = Net(w, _DTYPES[dtype], dev)
+    objective, members = make_loss(len(w), q)(net(x), y)
+    objective.backward()
+    return (members.detach().cpu().double().numpy(),
+            net.fc1.weight.grad.detach().reshape(-1).cpu().double().numpy())
+
+
+def floor(data: Data, w, dtype: str, device: str = "cpu"):
+    """k calls of a compiled, fused sum(sin(w x) + cos(w x)) over the data, finished on device."""
+    dev = torch_device(device)
+    x, _, _ = _columns(data, dtype, dev, "mse")
+    wt = torch.as_tensor(np.atleast_1d(np.asarray(w, dtype=np.float64)), dtype=_DTYPES[dtype],
+                         device=dev).reshape(1, -1)
+
+    @torch.compile(dynamic=False)
+    def one_pass(w):
+        wx = x * w
+        return (torch.sin(wx) + torch.cos(wx)).sum(dim=0)
+
+    def run(k: int) -> None:
+        for _ in range(k):
+            one_pass(wt)
+        synchronize(dev)
+
+    return run

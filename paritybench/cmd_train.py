@@ -1,0 +1,142 @@
+"""`paritybench train`: one configuration, every chosen backend/variant, one line each.
+
+Defaults are the seed's setup: n = 1000, x_max = 1000, seed 0, sgd, lr 4e-4, w0 1.5, 100 steps,
+float32, cpu, every available backend with every variant.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+from impls import data as datamod
+from impls import metrics, registry
+from impls.spec import DTYPES, LOSSES, OPTIMIZERS, Problem, Recipe, canonical_device, invalid
+
+from .files import check_new, write_new
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train one configuration with every chosen backend",
+                       description=__doc__)
+    p.add_argument("--backend", nargs="+", metavar="NAME",
+                   help="backends to run (" + ", ".join(registry.BACKENDS) + "); default: all available")
+    p.add_argument("--variant", nargs="+", metavar="NAME",
+                   help="variants to run: " + "; ".join(f"{b}: {', '.join(v)}" for b, v in registry.VARIANTS.items())
+                   + " (default: all of each backend)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or gpu (cuda and gpu are the same device)")
+    p.add_argument("--dtype", default="float32", help=" or ".join(DTYPES))
+    p.add_argument("--n", type=_number(int), default=1000, help="training set size")
+    p.add_argument("--x-max", type=_number(int), default=1000, help="x drawn from [0, x_max)")
+    p.add_argument("--seed", type=_number(int), default=0)
+    p.add_argument("--optimizer", default="sgd", help=", ".join(OPTIMIZERS))
+    p.add_argument("--lr", type=_number(float), default=4e-4)
+    p.add_argument("--momentum", type=_number(float), default=0.9, help="for --optimizer momentum")
+    p.add_argument("--nesterov", action="store_true", help="for --optimizer momentum")
+    p.add_argument("--loss", default="mse", help=" or ".join(LOSSES))
+    p.add_argument("--w0", type=_number(float), nargs="+", default=[1.5],
+                   help="initial weight; several values train an ensemble")
+    p.add_argument("--steps", type=_number(int), default=100)
+    p.add_argument("--data", metavar="FILE.npz", help="train on arrays x and y of this file")
+    p.add_argument("--save-data", metavar="FILE.npz", help="write the training data here (new file)")
+    p.add_argument("--json", metavar="FILE", help="write the problem, recipe and runs here (new file)")
+    p.set_defaults(run=run)
+
+
+def _number(kind):
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(f"got {text!r}; allowed: {'an integer' if kind is int else 'a number'}") from None
+    parse.__name__ = "integer" if kind is int else "number"
+    return parse
+
+
+def selected_runs(backends, variants, device) -> tuple[list[tuple[str, str]], list[str]]:
+    """(backend, variant) pairs to run and a list of 'skipped: why' lines."""
+    names = backends or list(registry.BACKENDS)
+    for b in names:
+        registry.check_variant(b, None)  # unknown backend -> ValueError
+    if variants:
+        known = {v for vs in registry.VARIANTS.values() for v in vs}
+        for v in variants:
+            if v not in known or not any(v in registry.VARIANTS[b] for b in names):
+                allowed = sorted({v for b in names for v in registry.VARIANTS[b]})
+                raise invalid("variant", v, f"for backends {', '.join(names)}: one of {', '.join(allowed)}")
+    pairs, skipped = [], []
+    for b in names:
+        ok, why = registry.available(b, device)
+        if not ok:
+            if device != "cpu" and b != "reference":
+                raise invalid("device", device, f"cpu for backend {b} here ({why})")
+            skipped.append(f"{b}: skipped ({why})")
+            continue
+        for v in registry.VARIANTS[b]:
+            if b == "reference" or not variants or v in variants:
+                pairs.append((b, v))
+    return pairs, skipped
+
+
+def run(args) -> int:
+    device = canonical_device(args.device)
+    recipe = Recipe(optimizer=args.optimizer, lr=args.lr, w0=tuple(args.w0) if len(args.w0) > 1 else args.w0[0],
+                    steps=args.steps, dtype=args.dtype, momentum=args.momentum, nesterov=args.nesterov,
+                    loss=args.loss)
+    if args.data:
+        data, problem = datamod.load(args.data), {"data": args.data}
+    else:
+        prob = Problem(n=args.n, x_max=args.x_max, seed=args.seed)
+        data, problem = datamod.generate(prob), {"n": prob.n, "x_max": prob.x_max, "seed": prob.seed}
+    problem["n"] = data.n
+    pairs, skipped = selected_runs(args.backend, args.variant, device)
+    if args.save_data:
+        datamod.save(data, args.save_data)
+    if args.json:  # fail before training, not after
+        check_new(args.json, field="json")
+    print(f"problem: {problem}  recipe: {recipe.optimizer} lr={recipe.lr:g} w0={_fmt(recipe.w0_array)} "
+          f"steps={recipe.steps} {recipe.dtype} loss={recipe.loss} on {device}")
+    runs = []
+    for b, v in pairs:
+        t0 = time.perf_counter()
+        traj = registry.train(b, data, recipe, v, device if b != "reference" else "cpu")
+        wall = time.perf_counter() - t0
+        acc = metrics.accuracy(data, traj.w[-1], recipe.dtype)
+        runs.append({"backend": b, "variant": v, "device": traj.device, "dtype": traj.dtype,
+                     "w": _rows(traj.w, recipe.ensemble), "loss": _rows(traj.loss, recipe.ensemble),
+                     "accuracy": _scalar(acc, recipe.ensemble), "seconds": wall})
+        print(f"{traj.label:<20} {traj.device:<4} {traj.dtype}  w={_fmt(traj.w[-1])}  "
+              f"loss={_fmt(traj.loss[-1])}  accuracy={_fmt(acc * 100, '.1f')}%  time={wall:.3f}s")
+    for line in skipped:
+        print(line)
+    if args.json:
+        doc = {"problem": problem, "recipe": _recipe_dict(recipe), "runs": runs}
+        write_new(args.json, json.dumps(doc, indent=1), field="json")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _rows(a: np.ndarray, E: int) -> list:
+    """(steps+1, E) -> a list of floats (E = 1 and scalar w0) or of lists of E floats."""
+    return [float(r[0]) for r in a] if E == 1 else [[float(v) for v in r] for r in a]
+
+
+def _scalar(a: np.ndarray, E: int):
+    return float(a[0]) if E == 1 else [float(v) for v in a]
+
+
+def _recipe_dict(r: Recipe) -> dict:
+    from dataclasses import asdict
+    d = asdict(r)
+    d["w0"] = list(r.w0) if isinstance(r.w0, tuple) else r.w0
+    return d
+
+
+def _fmt(a, spec: str = ".8f") -> str:
+    a = np.atleast_1d(a)
+    if a.size == 1:
+        return format(float(a[0]), spec)
+    shown = ", ".join(format(float(v), spec) for v in a[:4])
+    return f"[{shown}{', ...' if a.size > 4 else ''}] (E={a.size})"

@@ -1,0 +1,54 @@
+"""Nothing is lost: result files are created new, atomically, and never overwritten."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def check_new(path: str | Path, field: str = "json") -> Path:
+    """ValueError naming ``field`` unless ``path`` is new and its directory exists and is writable."""
+    p = Path(path)
+    if p.exists():
+        raise ValueError(f"{field}: got {str(p)!r}; allowed: a path that does not exist yet "
+                         "(result files are never overwritten)")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"{field}: got {str(p)!r}; allowed: a path in an existing directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{field}: got {str(p)!r}; allowed: a path in a writable directory")
+    return p
+
+
+def write_new(path: str | Path, text: str, field: str = "json") -> Path:
+    """Write ``text`` to ``path``, which must not exist yet; ValueError naming ``field`` otherwise.
+
+    The text goes to a temporary file in the same directory first and is then linked into place,
+    so an interrupted run leaves either nothing or the whole file, and never replaces a file.
+    """
+    p = check_new(path, field)
+    parent = p.parent if str(p.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{p.name}.", suffix=".tmp")
+    except OSError as e:
+        raise ValueError(f"{field}: got {str(p)!r}; allowed: a writable directory ({e.strerror})") from None
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.link(tmp, p)  # fails if p appeared meanwhile: never replaces
+    except FileExistsError:
+        raise ValueError(f"{field}: got {str(p)!r}; allowed: a path that does not exist yet "
+                         "(result files are never overwritten)") from None
+    finally:
+        os.unlink(tmp)
+    return p
+
+
+def new_path(directory: str | Path, stem: str, suffix: str = ".json") -> Path:
+    """A path in ``directory`` that does not exist yet: stem.json, stem-2.json, ..."""
+    d = Path(directory)
+    p, i = d / f"{stem}{suffix}", 1
+    while p.exists():
+        i += 1
+        p = d / f"{stem}-{i}{suffix}"
+    return p
