@@ -12,6 +12,8 @@ import sys
 # subcommand name -> module with add_parser(subparsers) and run(args) -> int
 COMMANDS = {
     "train": "paritybench.cmd_train",
+    "compare": "paritybench.cmd_compare",
+    "plot": "paritybench.cmd_plot",
 }
 
 

@@ -1,0 +1,61 @@
+"""`paritybench compare RUN.json` tables one run; `paritybench compare OLD.json NEW.json` gates on two.
+
+Exit status: 0 = no regression (or one run shown), 1 = a regression (a case slower beyond the
+threshold and both runs' spread, or a changed outcome), 2 = bad input (one line on stderr).
+Input files are only read.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import compare, resultfile
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("compare", help="tables of one result JSON, or a before/after regression gate",
+                       description=__doc__)
+    p.add_argument("files", nargs="+", metavar="RUN.json",
+                   help="one result file (tables per group of cases) or two (OLD.json NEW.json)")
+    p.add_argument("--baseline", metavar="BACKEND-VARIANT",
+                   help="ratio column relative to this case in each group, e.g. jax-scan "
+                        "(default: the group's fastest)")
+    p.add_argument("--threshold", default="10%", type=_fraction, metavar="PCT",
+                   help="smallest change that counts, e.g. 10%% or 0.1 (default 10%%)")
+    p.add_argument("--format", default="terminal", choices=compare.FORMATS,
+                   help="terminal (<= 100 columns), markdown, csv or json")
+    p.set_defaults(run=run)
+
+
+def _fraction(text: str) -> float:
+    try:
+        v = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: a percentage like 10% or a fraction like 0.1") from None
+    if not 0 < v < 10:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: a percentage > 0% and < 1000%")
+    return v
+
+
+def run(args) -> int:
+    if len(args.files) > 2:
+        raise ValueError(f"files: got {len(args.files)} files; allowed: RUN.json, or OLD.json NEW.json")
+    if len(args.files) == 1:
+        r = resultfile.load(args.files[0], "run")
+        tables = compare.run_tables(r, args.baseline)
+        print(compare.render(tables, args.format))
+        return 0
+    old = resultfile.load(args.files[0], "old")
+    new = resultfile.load(args.files[1], "new")
+    if args.baseline is not None:
+        compare.check_baseline(new, args.baseline)
+    d = compare.compare_runs(old, new, args.threshold)
+    n_common = len(d.table.rows)
+    footer = [f"{n_common} cases compared, {len(d.only_old)} only in old, {len(d.only_new)} only in new; "
+              + (f"REGRESSION ({len(d.regressions)}):" if d.regressions else "no regression")]
+    footer += [f"  {line}" for line in d.regressions]
+    header = (["differences between the two runs' machines and versions:"] + [f"  {h}" for h in d.header]
+              if d.header else ["same machine_info and versions in both runs"])
+    print(compare.render(compare.diff_tables(d), args.format, header, footer))
+    sys.stdout.flush()
+    return 1 if d.regressions else 0
