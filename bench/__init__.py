@@ -1,0 +1,1 @@
+"""Benchmarks of paritybench (pytest-benchmark): throughput matrix and floors, training runs."""

@@ -1,0 +1,181 @@
+"""pytest-benchmark plumbing for ``pytest bench --benchmark-only``.
+
+Options (each also an environment variable):
+  --profile default|full      PARITYBENCH_PROFILE   full adds n = 1e7
+  --device cpu,gpu            PARITYBENCH_DEVICE    devices to run (cuda = gpu); default both
+  --backend reference,torch,jax PARITYBENCH_BACKEND  frameworks to run; default all
+  --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default all CPUs
+  --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
+Bad values end the run with one line and a non-zero exit before any benchmark runs.
+
+The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
+``--benchmark-json PATH`` if given, else to a new ``results/bench-<profile>-cpu<T>-<time>.json``.
+It is enriched here: floor ratios in every throughput case's ``extra_info`` and versions, device
+names and thread counts in ``machine_info``. Cases of other kinds (``extra_info['kind']`` not
+throughput/floor, e.g. the agreement runs) pass through untouched and are listed apart.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import frameworks, timing
+
+ROOT = Path(__file__).resolve().parents[1]
+_SETTINGS = {}
+_SKIPPED: list[tuple[str, str]] = []
+_STARTED = [time.time()]
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("paritybench")
+    g.addoption("--profile", default=None, help="default | full (full adds n = 1e7); env PARITYBENCH_PROFILE")
+    g.addoption("--device", default=None, help="comma list of cpu, gpu (cuda); env PARITYBENCH_DEVICE")
+    g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
+    g.addoption("--threads", default=None, help="threads for torch and XLA (default: all CPUs); env PARITYBENCH_THREADS")
+    g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
+
+
+def _opt(config, name: str, env: str):
+    value = config.getoption(name)
+    return os.environ.get(env) if value is None else value
+
+
+def settings(config) -> dict:
+    """Validated options; ValueError (one line) on bad input."""
+    profile = timing.check_choice("profile", _opt(config, "profile", "PARITYBENCH_PROFILE") or "default",
+                                  timing.PROFILES)
+    devices = timing.parse_list("device", _opt(config, "device", "PARITYBENCH_DEVICE"), timing.DEVICES)
+    backends = timing.parse_list("backend", _opt(config, "backend", "PARITYBENCH_BACKEND"), timing.BACKENDS)
+    raw = _opt(config, "threads", "PARITYBENCH_THREADS")
+    threads = frameworks.cpus()
+    if raw is not None:
+        try:
+            threads = int(raw)
+        except ValueError:
+            threads = 0
+        if not 1 <= threads <= frameworks.cpus():
+            raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}")
+    results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
+    return {"profile": profile, "devices": devices, "backends": backends, "threads": threads,
+            "results_dir": results}
+
+
+def _output_path(config, s: dict):
+    """(path or None, is_user_path). Checks that the JSON can be written new, before anything runs."""
+    from paritybench.files import check_new, new_path
+
+    user = config.getoption("benchmark_json")
+    if user is not None:
+        return check_new(user, "benchmark-json"), True
+    d = s["results_dir"]
+    if not d.is_dir() or not os.access(d, os.W_OK | os.X_OK):
+        raise ValueError(f"results-dir: got {str(d)!r}; allowed: an existing, writable directory")
+    return None, False
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark's own configure made its session
+def pytest_configure(config):
+    try:
+        s = settings(config)
+        path, user = _output_path(config, s)
+        frameworks.pin_threads(s["threads"])
+    except (ValueError, RuntimeError) as e:
+        raise pytest.UsageError(str(e)) from None
+    _SETTINGS.update(s)
+    config.paritybench_settings = s
+    bs = getattr(config, "_benchmarksession", None)
+    if bs is None:
+        return
+
+    def save_json(output_json):  # replaces pytest-benchmark's open(path, 'wb'): never overwrite
+        from pytest_benchmark.utils import safe_dumps
+
+        from paritybench.files import new_path, write_new
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = path or new_path(s["results_dir"], f"bench-{s['profile']}-cpu{s['threads']}-{stamp}")
+        text = safe_dumps(output_json, ensure_ascii=True, indent=4)
+        try:
+            write_new(target, text, "benchmark-json")
+        except ValueError as e:
+            bs.logger.warning(f"result JSON not written: {e}")
+            return
+        _SETTINGS["written"] = str(target)
+        bs.logger.info(f"Wrote benchmark data in: {target}", purple=True)
+
+    if not bs.disabled and not config.option.collectonly:
+        bs.json = path or (s["results_dir"] / "pending.json")  # truthy: makes handle_saving write
+        bs.save_json = save_json
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig) -> str:
+    """'default' or 'full' (option --profile, env PARITYBENCH_PROFILE)."""
+    return _SETTINGS.get("profile") or settings(pytestconfig)["profile"]
+
+
+@pytest.fixture(scope="session")
+def bench_settings(pytestconfig) -> dict:
+    """All validated options: profile, devices, backends, threads, results_dir."""
+    return dict(_SETTINGS) or settings(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def harness_seconds() -> float:
+    """The harness's own cost per timed call: a timer pair around a no-op call (median of 2000)."""
+    timer = time.perf_counter
+    noop = lambda k: None  # noqa: E731
+    samples = []
+    for _ in range(2000):
+        t0 = timer()
+        noop(1)
+        samples.append(timer() - t0)
+    return timing.quartiles(samples)[1]
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and report.when in ("setup", "call"):
+        longrepr = report.longrepr
+        why = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        why = why.removeprefix("Skipped: ")
+        _SKIPPED.append((report.nodeid.split("[")[-1].rstrip("]"), why))
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info.update(frameworks.versions())
+    machine_info["devices"] = frameworks.device_names()
+    machine_info["threads"] = frameworks.thread_counts()
+    machine_info["threads"]["set"] = _SETTINGS.get("threads")
+    machine_info["paritybench_profile"] = _SETTINGS.get("profile")
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    timing.add_floor_ratios([b.get("extra_info", {}) for b in output_json.get("benchmarks", [])])
+    output_json["paritybench"] = {"profile": _SETTINGS.get("profile"),
+                                  "wall_seconds": time.time() - _STARTED[0],
+                                  "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED]}
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark's tables
+def pytest_terminal_summary(terminalreporter, config):
+    bs = getattr(config, "_benchmarksession", None)
+    if bs is None or (not bs.benchmarks and not _SKIPPED):
+        return
+    infos, others = [], []
+    for b in bs.benchmarks:
+        kind = b.extra_info.get("kind")
+        if kind in timing.KINDS:
+            infos.append(b.extra_info)
+        elif b.stats:
+            others.append((b.name, b.extra_info, b.stats.median))
+    tr = terminalreporter
+    tr.section("paritybench throughput summary")
+    for line in timing.summary_lines(infos, _SKIPPED, others):
+        tr.write_line(line)
+    tr.write_line(f"profile {_SETTINGS.get('profile')}, threads {_SETTINGS.get('threads')}, "
+                  f"wall {time.time() - _STARTED[0]:.0f} s"
+                  + (f", JSON: {_SETTINGS['written']}" if "written" in _SETTINGS else ""))

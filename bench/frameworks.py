@@ -1,0 +1,138 @@
+"""What the benchmarks need to know from the frameworks themselves: threads, compile events, versions.
+
+Each framework is imported lazily and only if installed (``importlib.util.find_spec``), so a machine
+without JAX (or torch) runs the other half.
+
+Threads: torch takes ``torch.set_num_threads(T)``; XLA:CPU has no such switch (jax issues #743,
+#1539: the XLA_FLAGS ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1`` only
+go down to one thread), but its thread pool is sized from the CPUs the process may run on. So T
+threads for both = the process pinned to T CPUs (``os.sched_setaffinity``, before JAX starts) +
+``torch.set_num_threads(T)``; with T = 1 the XLA flags are added too.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import sys
+from importlib import metadata
+
+_JAX_COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
+                       "/jax/core/compile/backend_compile_duration")
+_jax_events = [0]
+_jax_listening = [False]
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def cpus() -> int:
+    """CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def pin_threads(threads: int) -> None:
+    """Make T threads the setting of both frameworks; call before JAX is imported."""
+    if "jax" in sys.modules or "jaxlib" in sys.modules:
+        raise RuntimeError("pin_threads must run before jax is imported")
+    if hasattr(os, "sched_setaffinity") and threads < cpus():
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
+    if threads == 1:
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
+    # JAX would take 75% of GPU memory at start; torch shares the process.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    if installed("torch"):
+        import torch
+        torch.set_num_threads(threads)
+
+
+def thread_counts() -> dict:
+    """The thread settings in force: torch's, XLA's pool (= CPUs of the process), XLA_FLAGS."""
+    out = {"cpus_of_process": cpus(), "xla_cpu_threads": cpus(),
+           "xla_flags": os.environ.get("XLA_FLAGS", ""), "numpy": 1}
+    if "torch" in sys.modules:
+        import torch
+        out["torch_intra_op"] = torch.get_num_threads()
+        out["torch_inter_op"] = torch.get_num_interop_threads()
+    return out
+
+
+def _listen_jax() -> None:
+    if _jax_listening[0] or "jax" not in sys.modules:
+        return
+    import jax.monitoring
+
+    def on_event(name, duration, **kwargs):
+        if name in _JAX_COMPILE_EVENTS:
+            _jax_events[0] += 1
+
+    jax.monitoring.register_event_duration_secs_listener(on_event)
+    _jax_listening[0] = True
+
+
+def compile_events(backend: str) -> int:
+    """A counter that grows with every trace/compile of ``backend``'s framework in this process.
+
+    torch: torch._dynamo's count of graphs compiled (``counters['stats']['unique_graphs']``);
+    jax: the jaxpr-trace and backend-compile events of ``jax.monitoring``. 0 for numpy.
+    """
+    if backend == "torch" and "torch" in sys.modules:
+        from torch._dynamo.utils import counters
+        return int(counters["stats"]["unique_graphs"])
+    if backend == "jax" and "jax" in sys.modules:
+        _listen_jax()
+        return _jax_events[0]
+    return 0
+
+
+def fresh(backend: str) -> None:
+    """Start a case with empty compile caches where reuse would mislead: torch._dynamo.reset().
+
+    Dynamo keys its cache by code object: the n-th Runner's ``_forward`` would be a recompile of the
+    same code, and past ``recompile_limit`` (8) dynamo silently runs eager. A reset per case keeps
+    each compiled case compiled (inductor's on-disk cache keeps the recompile cheap).
+    """
+    if backend == "torch" and "torch" in sys.modules:
+        import torch._dynamo
+        torch._dynamo.reset()
+    if backend == "jax":
+        _listen_jax()
+
+
+def versions() -> dict:
+    """Versions of the numerical stack (from package metadata: nothing is imported)."""
+    out = {"python": platform.python_version()}
+    for pkg in ("torch", "jax", "jaxlib", "optax", "numpy", "pytest-benchmark"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def device_names() -> dict:
+    """The CPU, and the GPU each framework sees (None where none)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    out = {"cpu": cpu, "torch_gpu": None, "jax_gpu": None}
+    if "torch" in sys.modules:
+        import torch
+        if torch.cuda.is_available():
+            out["torch_gpu"] = torch.cuda.get_device_name(0)
+    if "jax" in sys.modules:
+        import jax
+        try:
+            out["jax_gpu"] = str(jax.devices("gpu")[0].device_kind)
+        except RuntimeError:
+            pass
+    return out

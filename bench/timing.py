@@ -1,0 +1,296 @@
+"""Pure logic of the throughput benchmarks: the matrix, stable ids, K and rounds, floor ratios, summary.
+
+No framework is imported here (tests/test_bench_plumbing.py exercises all of it in milliseconds).
+
+Vocabulary
+  case   one training step timed: backend x variant x device x dtype x n x optimizer x E
+  floor  the framework's cheapest fused pass sum(sin(w x) + cos(w x)) over the same (n, E) data
+  K      steps (or floor passes) per timed call, a power of two chosen so one call lasts
+         >= CALL_TARGET seconds; the harness (timer + call, ~1 us) is then < 5% of every figure
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import median
+
+PROFILES = ("default", "full")
+DEVICES = ("cpu", "gpu")
+BACKENDS = ("reference", "torch", "jax")
+VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
+FUSED = {"torch": ("compiled", "eager"), "jax": ("scan", "jit")}  # fused variant, its one-step sibling
+OPTIMIZERS = ("sgd", "adam")
+DTYPE_TAG = {"float32": "f32", "float64": "f64"}
+FLOAT64_N = 100_000          # the one size also timed in float64
+WIDE_E, WIDE_N = 1024, 1000  # the ensemble width timed at n = 1e3
+X_MAX, SEED, LR = 1000, 0, 4e-4  # the seed question's data and learning rate
+
+CALL_TARGET = 2e-3   # seconds per timed call (>= ~1 ms asked; 2 ms leaves room for noise)
+K_MAX = 1 << 14      # steps per call at most
+PROBE_K = 4          # steps of the first (compiling) calls, which also estimate the step time
+HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
+ROUNDS_MIN, ROUNDS_MAX = 5, 50
+CASE_BUDGET = {"default": 0.4, "full": 1.0}  # seconds of timed calls per case (rounds x call)
+KINDS = ("throughput", "floor")
+
+
+def sizes(profile: str) -> tuple[int, ...]:
+    """n of the profile: 1e3, 1e5, 1e6 by default; full adds 1e7."""
+    check_choice("profile", profile, PROFILES)
+    return (1_000, 100_000, 1_000_000) + ((10_000_000,) if profile == "full" else ())
+
+
+def check_choice(field: str, value, allowed) -> str:
+    """``value`` if in ``allowed``, else the suite's one-line ValueError."""
+    if value not in allowed:
+        raise ValueError(f"{field}: got {value!r}; allowed: one of {', '.join(allowed)}")
+    return value
+
+
+def parse_list(field: str, text: str | None, allowed) -> tuple[str, ...]:
+    """A comma-separated filter option ('cpu,gpu'; 'cuda' means gpu): all of ``allowed`` when None."""
+    if text is None or text == "":
+        return tuple(allowed)
+    items = tuple({"cuda": "gpu"}.get(s.strip(), s.strip()) for s in text.split(","))
+    for s in items:
+        check_choice(field, s, allowed)
+    return tuple(a for a in allowed if a in items)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One timed training step configuration."""
+
+    backend: str
+    variant: str
+    device: str
+    dtype: str
+    n: int
+    optimizer: str
+    E: int
+
+    @property
+    def id(self) -> str:
+        """Stable id, e.g. torch-compiled-cpu-f32-n100000-sgd-E1 (saved runs compare by it)."""
+        return (f"{self.backend}-{self.variant}-{self.device}-{DTYPE_TAG[self.dtype]}-n{self.n}"
+                f"-{self.optimizer}-E{self.E}")
+
+    @property
+    def floor(self) -> "Floor":
+        return Floor(self.backend, self.device, self.dtype, self.n, self.E)
+
+
+@dataclass(frozen=True)
+class Floor:
+    """One floor configuration: framework x device x dtype x n x E."""
+
+    backend: str
+    device: str
+    dtype: str
+    n: int
+    E: int
+
+    @property
+    def id(self) -> str:
+        """Stable id, e.g. floor-torch-cpu-f32-n100000-E1."""
+        return f"floor-{self.backend}-{self.device}-{DTYPE_TAG[self.dtype]}-n{self.n}-E{self.E}"
+
+
+def shapes(profile: str) -> list[tuple[str, int, int]]:
+    """(dtype, n, E) of the profile: float32 at every n with E = 1, E = 1024 at n = 1e3, float64 once."""
+    out = [("float32", n, 1) for n in sizes(profile)]
+    out.append(("float32", WIDE_N, WIDE_E))
+    out.append(("float64", FLOAT64_N, 1))
+    return out
+
+
+def cases(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Case]:
+    """The matrix, in a stable order: device, shape, optimizer, backend, variant."""
+    out = []
+    for device in devices:
+        for dtype, n, E in shapes(profile):
+            for opt in OPTIMIZERS:
+                for b in backends:
+                    if b == "reference" and device != "cpu":
+                        continue  # numpy has no GPU; not a skip, not a case
+                    out += [Case(b, v, device, dtype, n, opt, E) for v in VARIANTS[b]]
+    return out
+
+
+def floors(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Floor]:
+    """One floor per framework, device and (dtype, n, E) of the matrix."""
+    seen = dict.fromkeys(c.floor for c in cases(profile, devices, backends))
+    return list(seen)
+
+
+def choose_k(seconds_per_step: float, target: float = CALL_TARGET, k_max: int = K_MAX) -> int:
+    """Smallest power of two K with K * seconds_per_step >= target (1 <= K <= k_max)."""
+    if not seconds_per_step > 0 or not math.isfinite(seconds_per_step):
+        return k_max
+    need = target / seconds_per_step
+    k = 1
+    while k < need and k < k_max:
+        k *= 2
+    return k
+
+
+def choose_rounds(seconds_per_call: float, budget: float,
+                  lo: int = ROUNDS_MIN, hi: int = ROUNDS_MAX) -> int:
+    """Rounds of timed calls that fit ``budget`` seconds, clamped to [lo, hi]."""
+    if not seconds_per_call > 0:
+        return hi
+    return max(lo, min(hi, int(budget / seconds_per_call)))
+
+
+def quartiles(data) -> tuple[float, float, float]:
+    """(q1, median, q3) by the median-of-halves rule (pytest-benchmark's own)."""
+    xs = sorted(data)
+    if not xs:
+        raise ValueError("data: got an empty list; allowed: at least one timing")
+    m = median(xs)
+    half = len(xs) // 2
+    lo, hi = xs[:half], xs[half + (len(xs) % 2):]
+    return (median(lo) if lo else m), m, (median(hi) if hi else m)
+
+
+def iqr_over_median(data) -> float:
+    """Run-to-run spread of the timed calls: (q3 - q1) / median."""
+    q1, m, q3 = quartiles(data)
+    return (q3 - q1) / m if m > 0 else float("nan")
+
+
+def step_info(case: Case, k: int, call_seconds: list[float], compile_seconds: float,
+              threads: int, harness_seconds: float) -> dict:
+    """extra_info of a throughput case from its timed calls (seconds per call of k steps)."""
+    _, m, _ = quartiles(call_seconds)
+    sps = m / k
+    return {
+        "kind": "throughput", "backend": case.backend, "variant": case.variant,
+        "device": case.device, "dtype": case.dtype, "n": case.n, "E": case.E,
+        "optimizer": case.optimizer, "steps_per_call": k, "seconds_per_step": sps,
+        "steps_per_second": 1 / sps, "samples_per_second": case.n * case.E / sps,
+        "compile_seconds": compile_seconds, "floor_seconds_per_step": None,
+        "floor_ratio": None, "floor_ratio_best": None, "threads": threads,
+        "iqr_over_median": iqr_over_median(call_seconds),
+        "harness_fraction": harness_seconds / m,
+    }
+
+
+def floor_info(fl: Floor, k: int, call_seconds: list[float], compile_seconds: float,
+               threads: int, harness_seconds: float) -> dict:
+    """extra_info of a floor from its timed calls (seconds per call of k passes)."""
+    _, m, _ = quartiles(call_seconds)
+    return {
+        "kind": "floor", "backend": fl.backend, "device": fl.device, "dtype": fl.dtype,
+        "n": fl.n, "E": fl.E, "passes_per_call": k, "seconds_per_pass": m / k,
+        "compile_seconds": compile_seconds, "threads": threads,
+        "iqr_over_median": iqr_over_median(call_seconds), "harness_fraction": harness_seconds / m,
+    }
+
+
+def _floor_key(info: dict) -> tuple:
+    return info["device"], info["dtype"], info["n"], info["E"]
+
+
+def add_floor_ratios(infos: list[dict]) -> list[dict]:
+    """Fill floor_seconds_per_step, floor_ratio, floor_ratio_best of every throughput info in place.
+
+    floor_ratio      = seconds_per_step / seconds_per_pass of the same framework's floor
+    floor_ratio_best = seconds_per_step / the fastest floor of any framework, same device and shape
+    None where the floor was not run (filtered out or skipped). Other kinds pass through untouched.
+    """
+    own, best = {}, {}
+    for i in infos:
+        if i.get("kind") == "floor":
+            k = _floor_key(i)
+            own[(i["backend"],) + k] = i["seconds_per_pass"]
+            best[k] = min(best.get(k, math.inf), i["seconds_per_pass"])
+    for i in infos:
+        if i.get("kind") != "throughput":
+            continue
+        f = own.get((i["backend"],) + _floor_key(i))
+        b = best.get(_floor_key(i))
+        i["floor_seconds_per_step"] = f
+        i["floor_ratio"] = i["seconds_per_step"] / f if f else None
+        i["floor_ratio_best"] = i["seconds_per_step"] / b if b else None
+    return infos
+
+
+# ----------------------------------------------------------------------------------- the summary
+
+def _us(seconds) -> str:
+    return "-" if seconds is None else f"{seconds * 1e6:.1f}"
+
+
+def _x(r) -> str:
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def fastest(infos: list[dict], backend: str, key: tuple) -> dict | None:
+    """The throughput info of ``backend`` with the least seconds_per_step for key (device, dtype, n, opt, E)."""
+    rows = [i for i in infos if i.get("kind") == "throughput" and i["backend"] == backend
+            and (i["device"], i["dtype"], i["n"], i["optimizer"], i["E"]) == key]
+    return min(rows, key=lambda i: i["seconds_per_step"]) if rows else None
+
+
+def summary_lines(infos: list[dict], skipped: list[tuple[str, str]] = (), others: list[tuple[str, dict, float]] = ()) -> list[str]:
+    """The terminal summary: one row per (device, dtype, n, optimizer, E), then n = 1e3 overheads,
+    the n >= 1e6 floor check, skipped cases with reasons, and cases of other kinds (pass-through)."""
+    add_floor_ratios(infos)
+    tp = [i for i in infos if i.get("kind") == "throughput"]
+    keys = sorted({(i["device"], i["dtype"], i["n"], i["optimizer"], i["E"]) for i in tp},
+                  key=lambda k: (k[0], k[1], k[2], k[4], k[3]))
+    out = []
+    if keys:
+        out.append("us/step (median); best variant per framework; ratio to own floor pass; "
+                   "jax/torch < 1 means jax is faster")
+        head = (f"{'device dtype n opt E':<30}{'torch best':>22}{'jax best':>20}{'jax/torch':>10}"
+                f"{'torch/fl':>9}{'jax/fl':>8}{'numpy':>11}")
+        out += [head, "-" * len(head)]
+    for key in keys:
+        t, j, r = (fastest(tp, b, key) for b in ("torch", "jax", "reference"))
+        cell = lambda i: "-" if i is None else f"{i['variant']} {_us(i['seconds_per_step'])}"
+        ratio = j["seconds_per_step"] / t["seconds_per_step"] if t and j else None
+        out.append(f"{'%s %s n=%d %s E=%d' % (key[0], DTYPE_TAG[key[1]], key[2], key[3], key[4]):<30}"
+                   f"{cell(t):>22}{cell(j):>20}{_x(ratio):>10}"
+                   f"{_x(t and t['floor_ratio']):>9}{_x(j and j['floor_ratio']):>8}"
+                   f"{_us(r and r['seconds_per_step']):>11}")
+    small = [i for i in tp if i["n"] == min((c["n"] for c in tp), default=0) and i["E"] == 1
+             and i["dtype"] == "float32"]
+    if small:
+        out.append(f"n={small[0]['n']}, E=1: per-step cost (mostly overhead) and fused vs one-step sibling")
+        for b, (fused, single) in FUSED.items():
+            for dev in sorted({i["device"] for i in small}):
+                for opt in OPTIMIZERS:
+                    pick = {i["variant"]: i for i in small if i["backend"] == b
+                            and i["device"] == dev and i["optimizer"] == opt}
+                    if fused in pick and single in pick:
+                        f, s = pick[fused]["seconds_per_step"], pick[single]["seconds_per_step"]
+                        verdict = "faster" if f < s else "SLOWER"
+                        out.append(f"  {b} {dev} {opt}: {single} {_us(s)} us, {fused} {_us(f)} us: "
+                                   f"{fused} {s / f:.1f}x {verdict}")
+                    else:
+                        for v, i in pick.items():
+                            out.append(f"  {b} {dev} {opt}: {v} {_us(i['seconds_per_step'])} us")
+    big = [i for i in tp if i["n"] >= 1_000_000 and i["E"] == 1]
+    if big:
+        out.append("n>=1e6: fastest variant of each framework against its own floor (target <= 1.5x)")
+        for key in sorted({(i["device"], i["dtype"], i["n"], i["optimizer"], i["E"]) for i in big}):
+            for b in ("torch", "jax"):
+                i = fastest(big, b, key)
+                if i is not None and i["floor_ratio"] is not None:
+                    flag = "ok" if i["floor_ratio"] <= 1.5 else "ABOVE 1.5x"
+                    out.append(f"  {key[0]} n={key[2]} {key[3]} {b}-{i['variant']}: "
+                               f"{_x(i['floor_ratio'])} {flag}")
+    if skipped:
+        out.append(f"skipped: {len(skipped)} cases")
+        reasons = {}
+        for name, why in skipped:
+            reasons.setdefault(why, []).append(name)
+        for why, names in reasons.items():
+            out.append(f"  {len(names)} x {why} (e.g. {names[0]})")
+    if others:
+        out.append(f"other kinds (not in the table): {len(others)}")
+        for name, info, med in others:
+            out.append(f"  {info.get('kind', '?')}: {name}  median {med:.4g} s/call")
+    return out
