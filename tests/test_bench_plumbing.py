@@ -1,0 +1,141 @@
+"""The benchmarks' pure logic (bench/timing.py) and their bad-input exits; no framework, < 10 s."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # bench/ is a package of the repository, not of the distribution
+
+from bench import timing  # noqa: E402
+from bench.timing import Case, Floor  # noqa: E402
+
+
+def test_ids_are_the_stable_readable_strings():
+    assert Case("torch", "compiled", "cpu", "float32", 100000, "sgd", 1).id == \
+        "torch-compiled-cpu-f32-n100000-sgd-E1"
+    assert Case("jax", "scan", "gpu", "float64", 1000, "adam", 1024).id == "jax-scan-gpu-f64-n1000-adam-E1024"
+    assert Floor("torch", "cpu", "float32", 100000, 1).id == "floor-torch-cpu-f32-n100000-E1"
+    assert Case("jax", "jit", "cpu", "float32", 1000, "sgd", 1024).floor.id == "floor-jax-cpu-f32-n1000-E1024"
+
+
+def test_matrix_shape():
+    cs = timing.cases("default")
+    ids = [c.id for c in cs]
+    assert len(ids) == len(set(ids))
+    # per device: 5 shapes x 2 optimizers x (5 variants on cpu, 4 on gpu: numpy has no GPU)
+    assert len(cs) == 5 * 2 * 5 + 5 * 2 * 4
+    assert {c.n for c in cs} == {1000, 100000, 1000000}
+    assert {c.n for c in cs if c.E == 1024} == {1000}
+    assert {c.n for c in cs if c.dtype == "float64"} == {timing.FLOAT64_N}
+    assert not [c for c in cs if c.backend == "reference" and c.device == "gpu"]
+    full = timing.cases("full")
+    assert {c.n for c in full} - {c.n for c in cs} == {10_000_000}
+    # every case has its own framework's floor in the floor list
+    assert {c.floor for c in cs} == set(timing.floors("default"))
+    only = timing.cases("default", devices=("cpu",), backends=("jax",))
+    assert {(c.backend, c.device) for c in only} == {("jax", "cpu")}
+
+
+def test_filters_and_profiles_reject_bad_input_in_one_line():
+    assert timing.parse_list("device", "cuda", timing.DEVICES) == ("gpu",)
+    assert timing.parse_list("device", None, timing.DEVICES) == ("cpu", "gpu")
+    with pytest.raises(ValueError, match=r"^device: got 'tpu'; allowed: one of cpu, gpu$"):
+        timing.parse_list("device", "cpu,tpu", timing.DEVICES)
+    with pytest.raises(ValueError, match=r"^profile: got 'nope'; allowed: one of default, full$"):
+        timing.sizes("nope")
+
+
+@pytest.mark.parametrize("sps, k", [(1e-5, 256), (2e-3, 1), (5e-2, 1), (1e-3, 2), (1.9e-3, 2)])
+def test_choose_k_smallest_power_of_two_reaching_the_target(sps, k):
+    got = timing.choose_k(sps)
+    assert got == k
+    assert got * sps >= timing.CALL_TARGET or got == 1
+    assert got == 1 or (got // 2) * sps < timing.CALL_TARGET  # smallest such power of two
+
+
+def test_choose_k_and_rounds_limits():
+    assert timing.choose_k(1e-12) == timing.K_MAX
+    assert timing.choose_k(0.0) == timing.K_MAX
+    assert timing.choose_k(float("nan")) == timing.K_MAX
+    assert timing.choose_rounds(1e-3, 0.4) == 50       # 400 would exceed the cap
+    assert timing.choose_rounds(0.02, 0.4) == 20
+    assert timing.choose_rounds(1.0, 0.4) == 5         # never fewer than 5 for the IQR
+
+
+def test_quartiles_and_spread():
+    assert timing.quartiles([1, 2, 3, 4, 5, 6, 7, 8]) == (2.5, 4.5, 6.5)
+    assert timing.quartiles([1, 2, 3, 4, 5]) == (1.5, 3, 4.5)
+    assert timing.iqr_over_median([1, 2, 3, 4, 5]) == pytest.approx(1.0)
+    assert timing.iqr_over_median([2.0] * 7) == 0.0
+
+
+def _floor(backend, n, sec, E=1, dtype="float32"):
+    return timing.floor_info(Floor(backend, "cpu", dtype, n, E), 10, [sec * 10] * 5, 0.0, 2, 1e-7)
+
+
+def _step(backend, variant, n, sec, opt="sgd", E=1):
+    return timing.step_info(Case(backend, variant, "cpu", "float32", n, opt, E), 4, [sec * 4] * 5, 1.0, 2, 1e-7)
+
+
+def test_step_info_units():
+    i = _step("jax", "scan", 1000, 2e-5, E=1)
+    assert i["seconds_per_step"] == pytest.approx(2e-5)
+    assert i["steps_per_second"] == pytest.approx(5e4)
+    assert i["samples_per_second"] == pytest.approx(1000 * 5e4)
+    assert i["harness_fraction"] == pytest.approx(1e-7 / 8e-5)
+
+
+def test_floor_ratios_own_and_best_and_pass_through():
+    infos = [_floor("torch", 1000, 4e-6), _floor("jax", 1000, 2e-6), _step("torch", "eager", 1000, 1e-5),
+             _step("jax", "jit", 1000, 3e-6), _step("jax", "jit", 100000, 3e-4),
+             {"kind": "agreement", "backend": "jax", "note": "untouched"}]
+    timing.add_floor_ratios(infos)
+    t, j, no_floor, other = infos[2], infos[3], infos[4], infos[5]
+    assert t["floor_seconds_per_step"] == pytest.approx(4e-6)
+    assert t["floor_ratio"] == pytest.approx(2.5)
+    assert t["floor_ratio_best"] == pytest.approx(5.0)
+    assert j["floor_ratio"] == pytest.approx(1.5) and j["floor_ratio_best"] == pytest.approx(1.5)
+    assert no_floor["floor_ratio"] is None and no_floor["floor_ratio_best"] is None
+    assert other == {"kind": "agreement", "backend": "jax", "note": "untouched"}
+
+
+def test_summary_rows_ratios_and_sections():
+    infos = [_floor("torch", 1000, 4e-6), _floor("jax", 1000, 2e-6),
+             _step("torch", "eager", 1000, 1e-4), _step("torch", "compiled", 1000, 2e-5),
+             _step("jax", "jit", 1000, 5e-5), _step("jax", "scan", 1000, 1e-5)]
+    lines = timing.summary_lines(infos, [("jax-jit-gpu-f32-n1000-sgd-E1", "no GPU")],
+                                 [("test_run[x]", {"kind": "agreement"}, 0.5)])
+    text = "\n".join(lines)
+    row = next(line for line in lines if line.startswith("cpu f32 n=1000 sgd E=1 "))
+    assert "compiled 20.0" in row and "scan 10.0" in row and "0.50x" in row  # jax/torch = 1e-5/2e-5
+    assert "5.00x" in row                                                   # both 5x their floor
+    assert "compiled 5.0x faster" in text and "scan 5.0x faster" in text
+    assert "1 x no GPU" in text and "agreement: test_run[x]" in text
+
+
+def _run_bench(*args, env=None):
+    e = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q", *args],
+                          cwd=ROOT, capture_output=True, text=True, env=e, timeout=60)
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--profile", "nope"], None, "profile: got 'nope'; allowed: one of default, full"),
+    ([], {"PARITYBENCH_PROFILE": "huge"}, "profile: got 'huge'; allowed: one of default, full"),
+    (["--device", "cpu,tpu"], None, "device: got 'tpu'; allowed: one of cpu, gpu"),
+    (["--results-dir", "pyproject.toml/sub"], None, "results-dir: got 'pyproject.toml/sub'; allowed:"),
+    (["--threads", "0"], None, "threads: got '0'; allowed: an integer from 1"),
+    (["--benchmark-json", "pyproject.toml"], None,
+     "benchmark-json: got 'pyproject.toml'; allowed: a path that does not exist yet"),
+])
+def test_bad_input_exits_before_any_benchmark(args, env, message):
+    r = _run_bench(*args, env=env)
+    assert r.returncode not in (0, 1)  # a usage error (pytest: 4), not a test failure
+    errors = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1 and message in errors[0], r.stdout + r.stderr
+    assert "passed" not in r.stdout and "Traceback" not in r.stdout + r.stderr
