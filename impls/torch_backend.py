@@ -108,6 +108,17 @@ def _scalars_in(dtype: torch.dtype, fn):
     return call
 
 
+def _allow_recompiles(limit: int = 1024) -> None:
+    """Lift dynamo's recompile limits (8 per function) so that every compiled Runner is compiled.
+
+    dynamo guards ``optimizer.step`` on the optimizer's id (and on the default dtype), so each
+    Runner adds a cache entry; past the limit dynamo silently ran the 9th runner's step eagerly.
+    """
+    cfg = torch._dynamo.config
+    cfg.recompile_limit = max(cfg.recompile_limit, limit)
+    cfg.accumulated_recompile_limit = max(cfg.accumulated_recompile_limit, limit)
+
+
 class Runner:
     """The seed's training loop on the device; ``advance(k)`` runs k steps, history kept on device."""
 
@@ -122,6 +133,7 @@ class Runner:
         self.forward = self._forward
         self.opt_step = self.optimizer.step
         if variant == "compiled":
+            _allow_recompiles()
             self.forward = torch.compile(self._forward, dynamic=False)
             self.opt_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self.optimizer.step, dynamic=False))
         self.ws, self.losses = [], []
