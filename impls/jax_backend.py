@@ -181,3 +181,17 @@ def floor(data: Data, w, dtype: str, device: str = "cpu"):
             synchronize(passes(wv, x, k))
 
     return run
+
+
+def predict(x: np.ndarray, w: float, dtype: str, device: str = "cpu") -> np.ndarray:
+    """bool (n,): jnp.sin(w x)**2 >= 0.5 for integers x (n,), jitted, in ``dtype``."""
+    dev = jax_device(device)
+    with precision(dtype):
+        xs = jax.device_put(np.asarray(x).astype(dtype), dev)
+        wv = jax.device_put(np.asarray(w, np.float64).astype(dtype), dev)
+        return np.asarray(_predict(wv, xs))
+
+
+@jax.jit
+def _predict(w, x):
+    return jnp.sin(w * x) ** 2 >= 0.5

@@ -212,10 +212,40 @@ def curriculum(backend: str, data: Data, recipe: Recipe, variant: str | None = N
 
 
 def solved(traj: Trajectory, data: Data) -> np.ndarray:
-    """bool (E,): the final w classifies every training x (outcome "solved" when impls.outcome exists)."""
-    try:
-        from .outcome import classify
-    except ImportError:
-        from .metrics import accuracy
-        return accuracy(data, traj.w[-1], traj.dtype) == 1.0
+    """bool (E,): outcome "solved" (``impls.outcome.classify``: every training x right, w in the basin)."""
+    from .outcome import classify
     return np.array([c == "solved" for c in classify(traj, data)])
+
+
+def convergence_map(backend: str, x_maxes, lrs, methods, variant: str | None = None, ensemble: int = 4096,
+                    steps: int = 100, n: int = 1000, dtype: str = "float32", seed: int = 0,
+                    device: str = "cpu", w_range: tuple[float, float] = (1.0, 2.1)) -> list[dict]:
+    """Fraction solved per cell (x_max, method, lr) over ``ensemble`` starting weights.
+
+    w0 = linspace(*w_range, ensemble) trained as one ensemble (the backend's batched form:
+    torch broadcasting over Linear(1, E), jax.vmap), so a cell is ``ensemble`` trainings.
+    plain and scaled run ``steps`` steps; the curriculum runs its default schedule (lr = eta).
+    """
+    for name, values in (("x_maxes", x_maxes), ("lrs", lrs), ("methods", methods)):
+        if not list(values):
+            raise invalid(name, list(values), "a non-empty list (the sweep grid has no cells)")
+    for m in methods:
+        check_method(m)
+    w0 = tuple(np.linspace(w_range[0], w_range[1], _int_ensemble(ensemble)))
+    cells = []
+    for X in x_maxes:
+        data = datamod.generate(Problem(n=n, x_max=X, seed=seed))
+        for m in methods:
+            for lr in lrs:
+                recipe = Recipe(lr=lr, w0=w0, steps=steps, dtype=dtype)
+                t = train(m, backend, data, recipe, variant, device, x_max=X, seed=seed)
+                ok = solved(t, data)
+                cells.append({"x_max": X, "method": m, "lr": lr, "ensemble": len(w0), "steps": t.steps,
+                              "solved": float(ok.mean()), "seconds": t.seconds})
+    return cells
+
+
+def _int_ensemble(e) -> int:
+    if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e < 1:
+        raise invalid("ensemble", e, "an integer >= 1")
+    return int(e)

@@ -211,3 +211,12 @@ def floor(data: Data, w, dtype: str, device: str = "cpu"):
         synchronize(dev)
 
     return run
+
+
+def predict(x: np.ndarray, w: float, dtype: str, device: str = "cpu") -> np.ndarray:
+    """bool (n,): the seed's Net forward sin(fc1(x))**2 >= 0.5 for integers x (n,), in ``dtype``."""
+    dev = torch_device(device)
+    with torch.no_grad():
+        net = Net(np.array([w], np.float64), _DTYPES[dtype], dev)
+        tx = torch.as_tensor(np.asarray(x).astype(dtype), device=dev).reshape(-1, 1)
+        return (net(tx) >= 0.5).reshape(-1).cpu().numpy()
