@@ -82,10 +82,10 @@ def _fake(w, dtype="float64"):
 
 
 def test_disagreement_message_names_case_backends_outcomes_horizon(monkeypatch):
-    # A run that never moves from 1.0 at x_max = 6 (reference: solved, and 1.0 is 0.57 from
-    # pi/2, outside h = pi/20): it parts at step 0 -> chaotic -> its ensemble (also frozen) has
-    # fraction solved 80/256 (the frozen w0 inside the basin) against the reference's 1 (a stand-in reference ensemble, all members at
-    # pi/2, saves the 256-member reference run), far beyond the bound.
+    # A run that never moves from 1.0 at x_max = 6 (reference: solved; 1.0 is 0.57 from pi/2,
+    # outside h = pi/20): it parts at step 0 -> chaotic -> its frozen ensemble has fraction solved
+    # 80/256 (the w0 inside the basin) against 1.0 for a stand-in reference ensemble (all members
+    # at pi/2, saving the 256-member reference run): far beyond the bound.
     solved = _fake(np.full((A.STEPS + 1, A.ENSEMBLE), math.pi / 2))
     monkeypatch.setitem(A._REF_CACHE, (6, "sgd-lr0.01", True), solved)
     frozen = _fake(np.full(A.STEPS + 1, 1.0))
