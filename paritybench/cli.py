@@ -12,6 +12,7 @@ import sys
 # subcommand name -> module with add_parser(subparsers) and run(args) -> int
 COMMANDS = {
     "train": "paritybench.cmd_train",
+    "horizon": "paritybench.cmd_horizon",
     "compare": "paritybench.cmd_compare",
     "plot": "paritybench.cmd_plot",
 }

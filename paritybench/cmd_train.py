@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from impls import data as datamod
-from impls import metrics, registry
+from impls import methods, metrics, registry
 from impls.spec import DTYPES, LOSSES, OPTIMIZERS, Problem, Recipe, canonical_device, invalid
 
 from .files import check_new, write_new
@@ -32,7 +32,11 @@ def add_parser(sub) -> None:
     p.add_argument("--x-max", type=_number(int), default=1000, help="x drawn from [0, x_max)")
     p.add_argument("--seed", type=_number(int), default=0)
     p.add_argument("--optimizer", default="sgd", help=", ".join(OPTIMIZERS))
-    p.add_argument("--lr", type=_number(float), default=4e-4)
+    p.add_argument("--lr", type=_number(float), default=None,
+                   help="step size (default 4e-4); for --method curriculum eta = lr X^2 (default 1), scaled: 1")
+    p.add_argument("--method", default="plain", help="plain, scaled or curriculum (impls.methods)")
+    p.add_argument("--schedule", type=_number(int), nargs="+", metavar="X",
+                   help="curriculum ranges, increasing, last <= x_max (default: derived from w0 and x_max)")
     p.add_argument("--momentum", type=_number(float), default=0.9, help="for --optimizer momentum")
     p.add_argument("--nesterov", action="store_true", help="for --optimizer momentum")
     p.add_argument("--loss", default="mse", help=" or ".join(LOSSES))
@@ -82,6 +86,11 @@ def selected_runs(backends, variants, device) -> tuple[list[tuple[str, str]], li
 
 def run(args) -> int:
     device = canonical_device(args.device)
+    methods.check_method(args.method)
+    if args.schedule is not None and args.method != "curriculum":
+        raise invalid("schedule", args.schedule, "only with --method curriculum")
+    if args.lr is None:
+        args.lr = methods.DEFAULT_LR[args.method]
     recipe = Recipe(optimizer=args.optimizer, lr=args.lr, w0=tuple(args.w0) if len(args.w0) > 1 else args.w0[0],
                     steps=args.steps, dtype=args.dtype, momentum=args.momentum, nesterov=args.nesterov,
                     loss=args.loss)
@@ -92,6 +101,8 @@ def run(args) -> int:
         data, problem = datamod.generate(prob), {"n": prob.n, "x_max": prob.x_max, "seed": prob.seed}
     problem["n"] = data.n
     pairs, skipped = selected_runs(args.backend, args.variant, device)
+    if args.method == "curriculum":  # a bad schedule fails before any training
+        methods.resolve_schedule(args.schedule, data, recipe, None if args.data else args.x_max)
     if args.save_data:
         datamod.save(data, args.save_data)
     if args.json:  # fail before training, not after
@@ -101,7 +112,8 @@ def run(args) -> int:
     runs = []
     for b, v in pairs:
         t0 = time.perf_counter()
-        traj = registry.train(b, data, recipe, v, device if b != "reference" else "cpu")
+        traj = methods.train(args.method, b, data, recipe, v, device if b != "reference" else "cpu",
+                             schedule=args.schedule, x_max=None if args.data else args.x_max, seed=args.seed)
         wall = time.perf_counter() - t0
         acc = metrics.accuracy(data, traj.w[-1], recipe.dtype)
         runs.append({"backend": b, "variant": v, "device": traj.device, "dtype": traj.dtype,
@@ -112,7 +124,7 @@ def run(args) -> int:
     for line in skipped:
         print(line)
     if args.json:
-        doc = {"problem": problem, "recipe": _recipe_dict(recipe), "runs": runs}
+        doc = {"problem": problem, "recipe": _recipe_dict(recipe), "method": args.method, "runs": runs}
         write_new(args.json, json.dumps(doc, indent=1), field="json")
         print(f"wrote {args.json}")
     return 0
