@@ -5,6 +5,7 @@ float32, cpu, every available backend with every variant.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -54,7 +55,9 @@ def _number(kind):
         try:
             return kind(text)
         except ValueError:
-            raise ValueError(f"got {text!r}; allowed: {'an integer' if kind is int else 'a number'}") from None
+            # ArgumentTypeError: argparse shows this message (a ValueError's is replaced by its own)
+            raise argparse.ArgumentTypeError(
+                f"got {text!r}; allowed: {'an integer' if kind is int else 'a number'}") from None
     parse.__name__ = "integer" if kind is int else "number"
     return parse
 
