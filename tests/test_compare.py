@@ -1,0 +1,288 @@
+"""`paritybench compare`: tables of one run, the old/new regression gate, and every bad input.
+
+The fixture tests/data/run_synthetic.json is SYNTHETIC (tests/data/make_synthetic.py: a cost model
+with seeded noise, spread IQR/median 2-5%): it has the schema of the benchmark and agreement
+results, not their figures.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import io
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from paritybench import cli, compare, resultfile
+
+DATA = Path(__file__).parent / "data"
+RUN = DATA / "run_synthetic.json"
+SLOW_CASE = "bench/test_throughput.py::test_step[torch-compiled-cpu-f32-n100000-sgd-E1]"
+OUTCOME_CASE = "bench/test_agreement.py::test_agreement[torch-eager-cpu-f32-x1000-sgd-lr0.0004]"
+
+
+def doc() -> dict:
+    return json.loads(RUN.read_text())
+
+
+def write(tmp_path: Path, d, name: str = "new.json", raw: str | None = None) -> Path:
+    p = tmp_path / name
+    p.write_text(raw if raw is not None else json.dumps(d))
+    return p
+
+
+def scale_case(d: dict, fullname: str, factor: float) -> dict:
+    d = copy.deepcopy(d)
+    b = next(b for b in d["benchmarks"] if b["fullname"] == fullname)
+    for k in ("min", "max", "mean", "median", "q1", "q3", "iqr", "ld15iqr", "hd15iqr", "total", "stddev"):
+        b["stats"][k] *= factor
+    return d
+
+
+def main(args, capsys) -> tuple[int, str, str]:
+    rc = cli.main(args)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir" if p.is_dir() else "none"
+
+
+# ------------------------------------------------------------------ one run
+
+
+def test_terminal_tables_fit_100_columns_and_group_identical_cases(capsys):
+    rc, out, err = main(["compare", str(RUN)], capsys)
+    assert rc == 0 and err == ""
+    assert max(len(line) for line in out.splitlines()) <= 100
+    run = resultfile.load(RUN)
+    groups = {(c.get("n"), c.get("E"), c.get("optimizer"), c.get("dtype"), c.get("device"))
+              for c in run.of_kind("throughput")}
+    titles = [t.title for t in compare.throughput_tables(run)]
+    assert len(titles) == len(groups) == 8
+    for n, E, opt, dtype, device in groups:
+        assert f"n={n} E={E} {opt} {dtype} {device}" in out
+    assert "outcome agreement, float32 cpu" in out and "chaotic" in out
+
+
+def test_ratios_are_computed_from_the_medians():
+    run = resultfile.load(RUN)
+    for baseline in (None, "jax-scan", "torch-eager"):
+        for t in compare.throughput_tables(run, baseline):
+            rows = {r[0]: r for r in t.rows}
+            base = min((r for r in t.rows if not r[0].startswith("floor")), key=lambda r: 1 / r[1]) \
+                if baseline is None else rows[baseline]
+            assert base[3] == pytest.approx(1.0)
+            for r in t.rows:
+                # x base = time per step / the baseline's time per step = baseline steps/s / steps/s
+                assert r[3] == pytest.approx(base[1] / r[1], rel=1e-12)
+    # steps/s and the floor ratio against a case computed by hand from its stats and extra_info
+    b = next(b for b in doc()["benchmarks"] if b["fullname"] == SLOW_CASE)
+    sec = b["stats"]["median"] / b["extra_info"]["steps_per_call"]
+    t = next(t for t in compare.throughput_tables(run) if t.title == "n=100000 E=1 sgd float32 cpu")
+    row = next(r for r in t.rows if r[0] == "torch-compiled")
+    assert row[1] == pytest.approx(1 / sec) and row[2] == pytest.approx(100000 / sec)
+    assert row[4] == pytest.approx(b["extra_info"]["floor_ratio"])
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "csv", "json"])
+def test_other_formats_parse(fmt, capsys):
+    rc, out, err = main(["compare", str(RUN), "--format", fmt, "--baseline", "jax-scan"], capsys)
+    assert rc == 0 and err == ""
+    if fmt == "json":
+        tables = json.loads(out)["tables"]
+        assert tables[0]["rows"][0]["case"] and "x base" in tables[0]["columns"]
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        scan = [r for r in rows if r["case"] == "jax-scan"]
+        assert len(scan) == 8 and all(float(r["x base"]) == pytest.approx(1.0) for r in scan)
+    else:
+        assert "| case | steps/s |" in out and "|:---|---:|" in out
+
+
+# ------------------------------------------------------------------ two runs
+
+
+def test_a_run_compared_with_itself_is_quiet(capsys):
+    rc, out, err = main(["compare", str(RUN), str(RUN)], capsys)
+    assert rc == 0, out
+    assert "no regression" in out and "slower" not in out and "OUTCOME" not in out
+    assert out.splitlines()[0] == "same machine_info and versions in both runs"
+
+
+def test_an_injected_30_percent_slowdown_is_caught(tmp_path, capsys):
+    new = write(tmp_path, scale_case(doc(), SLOW_CASE, 1.3))
+    rc, out, err = main(["compare", str(RUN), str(new)], capsys)
+    assert rc == 1
+    slower = [line for line in out.splitlines() if "slower" in line and "x the time" not in line]
+    assert len(slower) == 1 and "torch-compiled-cpu-f32-n100000-sgd-E1" in slower[0]
+    assert "REGRESSION (1)" in out and "1.30x the time" in out
+
+
+def test_a_faster_case_is_not_a_regression(tmp_path, capsys):
+    new = write(tmp_path, scale_case(doc(), SLOW_CASE, 1 / 1.3))
+    rc, out, _ = main(["compare", str(RUN), str(new)], capsys)
+    assert rc == 0 and sum(line.endswith("  faster") for line in out.splitlines()) == 1
+
+
+def test_changes_within_threshold_or_within_the_spread_are_same(tmp_path, capsys):
+    # 5% slower: below the 10% threshold (the fixture's IQRs are 2-5%, so only the threshold decides)
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.05)))], capsys)
+    assert rc == 0 and "slower" not in out
+    # but caught with --threshold 3%
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.05), "b.json")),
+                       "--threshold", "3%"], capsys)
+    assert rc == 1
+    # 30% slower but the new run's IQR spans the old median: noise, not a verdict
+    d = scale_case(doc(), SLOW_CASE, 1.3)
+    st = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)["stats"]
+    st["q1"] = st["median"] * 0.5
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d, "c.json"))], capsys)
+    assert rc == 0 and "slower" not in out
+
+
+def test_a_changed_outcome_is_a_regression(tmp_path, capsys):
+    d = doc()
+    b = next(b for b in d["benchmarks"] if b["fullname"] == OUTCOME_CASE)
+    assert b["extra_info"]["outcome"] == "wandering"
+    b["extra_info"]["outcome"] = "stuck"
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
+    assert rc == 1
+    assert "OUTCOME wandering -> stuck" in out and "REGRESSION (1)" in out
+
+
+def test_cases_in_one_file_only_are_listed_and_machine_differences_come_first(tmp_path, capsys):
+    d = doc()
+    gone = d["benchmarks"].pop(0)
+    extra = copy.deepcopy(d["benchmarks"][0])
+    extra["fullname"] += "-extra"
+    extra["name"] = "test_step[brand-new-case]"
+    d["benchmarks"].append(extra)
+    d["machine_info"]["torch"] = "2.14.0"
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("differences between") and "machine_info.torch: 2.13.0 -> 2.14.0" in lines[1]
+    assert "only in the old file (1)" in out and compare.short(gone["name"]) in out
+    assert "only in the new file (1)" in out and "brand-new-case" in out
+
+
+def test_compare_answers_in_under_2_seconds():
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "paritybench.cli", "compare", str(RUN), str(RUN)],
+                       capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    assert r.returncode == 0, r.stderr
+    assert wall < 2.0, f"compare took {wall:.2f} s (target < 2 s, interpreter start included)"
+
+
+# ------------------------------------------------------------------ bad input
+
+TRUNCATED = RUN.read_text()[:5000]
+
+
+def _bad_inputs(tmp_path: Path):
+    """name -> (argv, the file named in the error, the problem's words)."""
+    good = RUN.read_text()
+    d = doc()
+    old_fmt = copy.deepcopy(d)
+    old_fmt["version"] = "2.5.0"
+    old_stats = copy.deepcopy(d)
+    for b in old_stats["benchmarks"]:
+        del b["stats"]["iqr"]
+    nan = copy.deepcopy(d)
+    nan["benchmarks"][3]["stats"]["median"] = float("nan")
+    zero = copy.deepcopy(d)
+    zero["benchmarks"][5]["stats"]["q1"] = 0.0
+    other = copy.deepcopy(d)
+    for b in other["benchmarks"]:
+        b["fullname"] = "elsewhere.py::" + b["fullname"]
+    files = {
+        "missing": (tmp_path / "nope.json", None),
+        "directory": (tmp_path / "adir", "DIR"),
+        "not_json": (tmp_path / "x.json", "machine_info: yes\n"),
+        "truncated": (tmp_path / "t.json", TRUNCATED),
+        "not_benchmark": (tmp_path / "nb.json", json.dumps({"problem": {}, "runs": []})),
+        "json_list": (tmp_path / "l.json", "[1, 2]"),
+        "old_format": (tmp_path / "o.json", json.dumps(old_fmt)),
+        "old_stats": (tmp_path / "os.json", json.dumps(old_stats)),
+        "nan_timing": (tmp_path / "nan.json", json.dumps(nan)),
+        "zero_timing": (tmp_path / "z.json", json.dumps(zero)),
+        "no_common": (tmp_path / "other.json", json.dumps(other)),
+        "empty": (tmp_path / "e.json", ""),
+    }
+    for p, text in files.values():
+        if text == "DIR":
+            p.mkdir()
+        elif text is not None:
+            p.write_text(text)
+    assert good == RUN.read_text()
+    words = {"missing": "no such file", "directory": "a directory", "not_json": "not JSON",
+             "truncated": "truncated JSON", "not_benchmark": "not pytest-benchmark output",
+             "json_list": "not pytest-benchmark output", "old_format": "old pytest-benchmark format",
+             "old_stats": "old pytest-benchmark format", "nan_timing": "not a positive finite time",
+             "zero_timing": "not a positive finite time", "no_common": "no case in common",
+             "empty": "empty file"}
+    cases = {}
+    for k, (p, _) in files.items():
+        argv = ["compare", str(RUN), str(p)] if k == "no_common" else ["compare", str(p)]
+        cases[k] = (argv, p, words[k])
+        if k not in ("no_common",):
+            cases[k + "_as_new"] = (["compare", str(RUN), str(p)], p, words[k])
+    cases["unknown_baseline"] = (["compare", str(RUN), "--baseline", "jax-fast"], None, "baseline: got 'jax-fast'")
+    cases["bad_threshold"] = (["compare", str(RUN), str(RUN), "--threshold", "ten"], None, "--threshold")
+    cases["three_files"] = (["compare", str(RUN), str(RUN), str(RUN)], None, "files: got 3 files")
+    return cases
+
+
+BAD = sorted([
+    "missing", "directory", "not_json", "truncated", "not_benchmark", "json_list", "old_format",
+    "old_stats", "nan_timing", "zero_timing", "empty", "no_common", "unknown_baseline", "bad_threshold",
+    "three_files"] + [k + "_as_new" for k in ("missing", "directory", "not_json", "truncated",
+                                                "not_benchmark", "old_format", "nan_timing")])
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_input_is_one_line_exit_2_and_files_unchanged(name, tmp_path, capsys):
+    argv, path, words = _bad_inputs(tmp_path)[name]
+    inputs = [Path(a) for a in argv[1:] if Path(a).exists()]
+    before = {p: digest(p) for p in inputs}
+    with pytest.raises(SystemExit) if name == "bad_threshold" else _nothing() as e:
+        rc, out, err = main(argv, capsys)
+    if name == "bad_threshold":
+        rc, (out, err) = e.value.code, capsys.readouterr()
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert words in lines[0], lines[0]
+    if path is not None:
+        assert str(path) in lines[0]
+    assert {p: digest(p) for p in inputs} == before
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_bad_input_through_the_console_script_has_no_traceback(tmp_path):
+    p = tmp_path / "t.json"
+    p.write_text(TRUNCATED)
+    r = subprocess.run([sys.executable, "-m", "paritybench.cli", "compare", str(p)], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "truncated JSON" in r.stderr and str(p) in r.stderr
+
+
+def test_loader_keeps_nan_out_of_every_timing():
+    run = resultfile.load(RUN)
+    assert all(math.isfinite(c.seconds) and c.seconds > 0 for c in run.cases.values())
