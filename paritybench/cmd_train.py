@@ -14,6 +14,7 @@ import numpy as np
 
 from impls import data as datamod
 from impls import methods, metrics, registry
+from impls.outcome import classify, horizon, part_tol
 from impls.spec import DTYPES, LOSSES, OPTIMIZERS, Problem, Recipe, canonical_device, invalid
 
 from .files import check_new, write_new
@@ -112,25 +113,71 @@ def run(args) -> int:
         check_new(args.json, field="json")
     print(f"problem: {problem}  recipe: {recipe.optimizer} lr={recipe.lr:g} w0={_fmt(recipe.w0_array)} "
           f"steps={recipe.steps} {recipe.dtype} loss={recipe.loss} on {device}")
-    runs = []
+    runs, trajs = [], []
     for b, v in pairs:
         t0 = time.perf_counter()
         traj = methods.train(args.method, b, data, recipe, v, device if b != "reference" else "cpu",
                              schedule=args.schedule, x_max=None if args.data else args.x_max, seed=args.seed)
         wall = time.perf_counter() - t0
         acc = metrics.accuracy(data, traj.w[-1], recipe.dtype)
+        outcome = classify(traj, data)  # impls.outcome: solved / stuck / wandering / diverged
+        hz = horizon(trajs[0], traj, part_tol(data)) if trajs else None  # vs the first run
+        trajs.append(traj)
         runs.append({"backend": b, "variant": v, "device": traj.device, "dtype": traj.dtype,
                      "w": _rows(traj.w, recipe.ensemble), "loss": _rows(traj.loss, recipe.ensemble),
-                     "accuracy": _scalar(acc, recipe.ensemble), "seconds": wall})
+                     "accuracy": _scalar(acc, recipe.ensemble), "seconds": wall,
+                     "outcome": outcome[0] if recipe.ensemble == 1 else outcome,
+                     "horizon": None if hz is None else hz[0] if recipe.ensemble == 1 else hz})
         print(f"{traj.label:<20} {traj.device:<4} {traj.dtype}  w={_fmt(traj.w[-1])}  "
-              f"loss={_fmt(traj.loss[-1])}  accuracy={_fmt(acc * 100, '.1f')}%  time={wall:.3f}s")
+              f"loss={_fmt(traj.loss[-1])}  accuracy={_fmt(acc * 100, '.1f')}%  time={wall:.3f}s  "
+              f"outcome={_outcome_text(outcome)}"
+              + (f"  horizon vs {trajs[0].label}={_horizon_text(hz)}" if hz is not None else ""))
     for line in skipped:
         print(line)
+    agreement = _agreement(trajs, data)
+    if trajs:
+        print(f"agreement horizon (first step |w_a - w_b| > {agreement['tol']:.3g} = h/10, "
+              f"h = pi/(4 max x); 'never' = within tol for all {recipe.steps} steps):")
+        for pair in agreement["pairs"]:
+            print(f"  {pair['a']} vs {pair['b']}: {_horizon_text(pair['horizon'])}")
     if args.json:
-        doc = {"problem": problem, "recipe": _recipe_dict(recipe), "method": args.method, "runs": runs}
+        doc = {"problem": problem, "recipe": _recipe_dict(recipe), "method": args.method, "runs": runs,
+               "agreement": agreement}
         write_new(args.json, json.dumps(doc, indent=1), field="json")
         print(f"wrote {args.json}")
     return 0
+
+
+def _agreement(trajs, data) -> dict:
+    """The horizon (``impls.outcome.horizon``, tol h/10) of every pair of runs, labels
+    'backend-variant' (plus '@device' for a device other than cpu)."""
+    tol = part_tol(data)
+    label = lambda t: t.label + ("" if t.device == "cpu" else f"@{t.device}")
+    pairs = []
+    for i, a in enumerate(trajs):
+        for b in trajs[i + 1:]:
+            if a.w.shape == b.w.shape:
+                hz = horizon(a, b, tol)
+                pairs.append({"a": label(a), "b": label(b), "horizon": hz[0] if len(hz) == 1 else hz})
+    return {"tol": tol, "pairs": pairs}
+
+
+def _outcome_text(outcome: list) -> str:
+    """'solved' for one run; 'solved 3, stuck 1 (E=4)' for an ensemble."""
+    if len(outcome) == 1:
+        return outcome[0]
+    counts = {o: outcome.count(o) for o in dict.fromkeys(outcome)}
+    return ", ".join(f"{o} {c}" for o, c in counts.items()) + f" (E={len(outcome)})"
+
+
+def _horizon_text(hz) -> str:
+    """A step, 'never', or for an ensemble 'first 3, parted 5/8' (earliest and how many parted)."""
+    if hz is None or isinstance(hz, int):
+        return "never" if hz is None else str(hz)
+    if len(hz) == 1:
+        return _horizon_text(hz[0])
+    parted = [h for h in hz if h is not None]
+    return "never" if not parted else f"first {min(parted)}, parted {len(parted)}/{len(hz)}"
 
 
 def _rows(a: np.ndarray, E: int) -> list:
