@@ -141,3 +141,22 @@ def test_seed_not_solved_and_asker_fix_solves(backend, variant):
     tr = registry.train(backend, fix, recipe, variant)
     assert classify(tr, fix) == ["solved"]
     assert abs(tr.w[-1, 0] - math.pi / 2) < abs(1.5 - math.pi / 2)
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+def test_train_cli_prints_outcome_and_horizon(tmp_path, capsys):
+    require("jax")
+    from paritybench.cli import main
+    out = tmp_path / "run.json"
+    assert main(["train", "--x-max", "6", "--backend", "reference", "jax", "--variant", "scan",
+                 "--w0", "1.0", "1.5", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "outcome=wandering 1, solved 1 (E=2)" in text
+    assert "reference-numpy vs jax-scan: never" in text
+    import json
+    doc = json.loads(out.read_text())
+    assert [r["outcome"] for r in doc["runs"]] == [["wandering", "solved"]] * 2
+    assert doc["runs"][1]["horizon"] == [None, None]
+    assert doc["agreement"]["tol"] == pytest.approx(math.pi / 20 / 10)
+    assert doc["agreement"]["pairs"] == [{"a": "reference-numpy", "b": "jax-scan", "horizon": [None, None]}]
