@@ -170,11 +170,10 @@ def landscape(x_maxes=LANDSCAPE_X_MAX, points: int = 20001) -> plt.Figure:
                        label="the seed's start w0 = 1.5")
             ax.set_title(title, fontsize=9)
             ax.set_ylabel("loss L(w)")
+            ax.set_xlabel("w (rad per unit of x)" if ax is row[0] else "w - π/2 (rad)", fontsize=8)
             ax.set_ylim(-0.02, max(0.6, float(np.max(ys)) * 1.05))
             ax.grid(True, alpha=0.25)
         row[1].ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))
-    axes[-1][0].set_xlabel("w (rad per unit of x)")
-    axes[-1][1].set_xlabel("w - π/2 (rad)")
     axes[0][0].legend(fontsize=7, loc="upper left", ncol=2)
     fig.suptitle("Loss landscape of sin²(w x) on n = 1000 integers in [0, x_max): the basin around "
                  "π/2 narrows as 1/x_max", fontsize=11)
