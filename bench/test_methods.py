@@ -1,0 +1,112 @@
+"""Methods, timed: the curriculum's time to solution, and the convergence map in trainings/second.
+
+time_to_solution  one full ``methods.train("curriculum", ...)`` from w0 = 1.5 (prepare and
+                  first-call compile of every stage included: that is what solving costs), after
+                  one warm-up call (on-disk compile caches warm). x_max 1e3, 1e4, 1e6, both dtypes,
+                  every backend/variant. extra_info kind "method": outcome, steps, stages; the
+                  outcome must be "solved" (asserted after timing, so a failure is recorded).
+sweep             one map cell = E = PARITYBENCH_SWEEP_E (default 4096) trainings of 100 steps at
+                  n = 1000 in the backend's batched form (one ensemble: torch broadcasting,
+                  jax.vmap); the timed call is ``advance(100)`` on a prepared runner (compile
+                  outside), beside the backend's ``floor`` (100 fused passes of sin+cos over the
+                  same n x E): extra_info trainings_per_second and floor_ratio; then the map cells
+                  (x_max 1e3, 1e6 x plain/scaled/curriculum) with their fraction solved.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+import impls
+from impls import Problem, Recipe, methods, registry
+from impls.outcome import classify
+
+RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"))
+E = int(os.environ.get("PARITYBENCH_SWEEP_E", "4096"))
+
+
+def _skip_unless(request, backend, device):
+    try:
+        chosen = request.getfixturevalue("bench_settings")
+    except pytest.FixtureLookupError:
+        chosen = {}
+    if chosen.get("devices") and device not in chosen["devices"]:
+        pytest.skip(f"device {device} not selected")
+    if chosen.get("backends") and backend not in chosen["backends"]:
+        pytest.skip(f"backend {backend} not selected")
+    ok, why = registry.available(backend, device)
+    if not ok:
+        pytest.skip(f"{backend} on {device}: {why}")
+
+
+@pytest.mark.parametrize("x_max", [1000, 10**4, 10**6])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("backend,variant", RUNS)
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+def test_time_to_solution(benchmark, request, device, backend, variant, dtype, x_max):
+    _skip_unless(request, backend, device)
+    dev = device if backend != "reference" else "cpu"
+    data = impls.generate(Problem(n=1000, x_max=x_max))
+    recipe = Recipe(lr=1.0, w0=1.5, dtype=dtype)
+    t0 = time.perf_counter()
+    methods.train("curriculum", backend, data, recipe, variant, dev, x_max=x_max)  # warm-up
+    cold = time.perf_counter() - t0
+    traj = benchmark.pedantic(methods.train, args=("curriculum", backend, data, recipe, variant, dev),
+                              kwargs={"x_max": x_max}, rounds=3, iterations=1)
+    out = classify(traj, data)
+    benchmark.extra_info.update({
+        "kind": "method", "method": "curriculum", "backend": backend, "variant": variant, "device": device,
+        "dtype": dtype, "x_max": x_max, "n": 1000, "w0": 1.5, "outcome": out[0], "steps": traj.steps,
+        "stages": [s["x_max"] for s in traj.meta["stages"]], "final_w": float(traj.w[-1, 0]),
+        "step_seconds": traj.seconds, "first_call_seconds": cold,
+        "timed": "methods.train curriculum: every stage's prepare + compile + steps"})
+    assert out == ["solved"], f"{backend}-{variant} {dtype} x_max={x_max}: {out[0]}"
+
+
+def _median_seconds(fn, rounds=3):
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+@pytest.mark.parametrize("dtype", ["float32"])
+@pytest.mark.parametrize("backend,variant", RUNS)
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+def test_sweep(benchmark, request, device, backend, variant, dtype):
+    _skip_unless(request, backend, device)
+    dev = device if backend != "reference" else "cpu"
+    steps = 100
+    data = impls.generate(Problem(n=1000, x_max=1000))
+    w0 = tuple(np.linspace(1.0, 2.1, E))
+    recipe = Recipe(lr=4e-4, w0=w0, steps=steps, dtype=dtype)
+    mod = registry.get(backend)
+    warm = mod.prepare(data, recipe, variant, dev)
+    warm.advance(2)  # compile outside the timed call
+
+    def setup():
+        return (mod.prepare(data, recipe, variant, dev),), {}
+
+    benchmark.pedantic(lambda r: r.advance(steps), setup=setup, rounds=3, iterations=1)
+    seconds = benchmark.stats.stats.median
+    floor = mod.floor(data, np.asarray(w0), dtype, dev)
+    floor(1)  # compile
+    floor_seconds = _median_seconds(lambda: floor(steps))
+    info = {"kind": "method", "method": "sweep", "backend": backend, "variant": variant, "device": device,
+            "dtype": dtype, "n": 1000, "ensemble": E, "steps": steps,
+            "trainings_per_second": E / seconds, "sample_steps_per_second": E * 1000 * steps / seconds,
+            "floor_seconds": floor_seconds, "floor_ratio": seconds / floor_seconds}
+    if variant in ("eager", "scan", "numpy"):  # the map itself, once per backend
+        t0 = time.perf_counter()
+        cells = [c for m, lr in (("plain", 4e-4), ("scaled", 1.0), ("curriculum", 1.0))
+                 for c in methods.convergence_map(backend, [1000, 10**6], [lr], [m], variant, E, steps,
+                                                  1000, dtype, device=dev)]
+        info["map"] = cells
+        info["map_seconds"] = time.perf_counter() - t0
+    benchmark.extra_info.update(info)
