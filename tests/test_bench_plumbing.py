@@ -139,3 +139,38 @@ def test_bad_input_exits_before_any_benchmark(args, env, message):
     errors = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("ERROR")]
     assert len(errors) == 1 and message in errors[0], r.stdout + r.stderr
     assert "passed" not in r.stdout and "Traceback" not in r.stdout + r.stderr
+
+
+class _StubBenchmark:
+    """pytest-benchmark's fixture reduced to what ``measure`` uses: pedantic runs the rounds."""
+
+    disabled, stats = False, None
+
+    def pedantic(self, fn, args=(), rounds=1, warmup_rounds=0, iterations=1):
+        for _ in range(warmup_rounds + rounds):
+            fn(*args)
+
+
+def test_a_recompile_inside_the_timed_region_fails_the_case():
+    pytest.importorskip("jax", reason="jax not installed: the jax compile counter is not testable")
+    import jax
+    import jax.numpy as jnp
+
+    from bench import frameworks
+    from bench.test_throughput import measure
+
+    frameworks.fresh("jax")
+    add = jax.jit(lambda a: a + 1)
+    calls = [0]
+
+    def steady(k):  # one shape: compiles on the first call only
+        jax.block_until_ready(add(jnp.ones(3)))
+
+    def recompiling(k):  # a new shape at every call: a compile inside every timed call
+        calls[0] += 1
+        jax.block_until_ready(add(jnp.ones(calls[0] + 3)))
+
+    k, _, compile_s = measure(_StubBenchmark(), steady, "jax", True, 0.01)
+    assert k >= 1 and compile_s >= 0
+    with pytest.raises(pytest.fail.Exception, match="inside the timed region"):
+        measure(_StubBenchmark(), recompiling, "jax", True, 0.01)
