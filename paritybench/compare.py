@@ -165,13 +165,14 @@ def agreement_tables(run: Run) -> list[Table]:
         rows: dict[tuple, dict] = {}
         for c in cases:
             rows.setdefault((c.get("x_max"), str(c.get("recipe"))), {})[c.label] = c
-        t = Table(f"outcome agreement, {dtype} {device} (outcome@horizon: step where w parts from "
-                  "the reference)", [Column("x_max", str), Column("recipe", align="<"),
-                                     Column("reference", align="<")]
+        t = Table(f"outcome agreement, {dtype} {device} (outcome@horizon: the step where w parts from "
+                  "the float64 reference's)", [Column("x_max", str), Column("recipe", align="<"),
+                                     Column("ref f64", align="<")]
                   + [Column(v, align="<") for v in variants] + [Column("agree", align="<")])
         for (x_max, recipe), by in sorted(rows.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])):
             refs = {str(c.get("reference_outcome")) for c in by.values()}
-            agree = all(str(c.get("outcome")) == str(c.get("reference_outcome")) for c in by.values())
+            agree = all(c.get("agree") if isinstance(c.get("agree"), bool)
+                        else str(c.get("outcome")) == str(c.get("reference_outcome")) for c in by.values())
             chaotic = any(c.get("chaotic") for c in by.values())
             verdict = "yes" if agree else ("chaotic" if chaotic else "NO")
             t.rows.append([x_max, recipe, "/".join(sorted(refs))]
