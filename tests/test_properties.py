@@ -33,7 +33,7 @@ def test_data_properties(p):
     np.testing.assert_array_equal(impls.generate(p).x, d.x)
 
 
-@FAST
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # jit per example
 @given(problems, recipes, st.sampled_from([("reference", "numpy"), ("torch", "eager"), ("jax", "jit"), ("jax", "scan")]))
 def test_runs_match_the_reference_within_the_bound(p, r, case):
     """Any small problem and recipe: shapes, w[0] = fl(w0), every step within the derived bound
