@@ -7,6 +7,7 @@ Input files are only read.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import compare, resultfile
@@ -22,6 +23,8 @@ def add_parser(sub) -> None:
                         "(default: the group's fastest)")
     p.add_argument("--threshold", default="10%", type=_fraction, metavar="PCT",
                    help="smallest change that counts, e.g. 10%% or 0.1 (default 10%%)")
+    p.add_argument("--across-devices", action="store_true",
+                   help="match cases whose ids differ only in the device (a CPU run against a GPU run)")
     p.add_argument("--format", default="terminal", choices=compare.FORMATS,
                    help="terminal (<= 100 columns), markdown, csv or json")
     p.set_defaults(run=run)
@@ -43,19 +46,27 @@ def run(args) -> int:
     if len(args.files) == 1:
         r = resultfile.load(args.files[0], "run")
         tables = compare.run_tables(r, args.baseline)
-        print(compare.render(tables, args.format))
+        _emit(compare.render(tables, args.format))
         return 0
     old = resultfile.load(args.files[0], "old")
     new = resultfile.load(args.files[1], "new")
     if args.baseline is not None:
         compare.check_baseline(new, args.baseline)
-    d = compare.compare_runs(old, new, args.threshold)
+    d = compare.compare_runs(old, new, args.threshold, args.across_devices)
     n_common = len(d.table.rows)
     footer = [f"{n_common} cases compared, {len(d.only_old)} only in old, {len(d.only_new)} only in new; "
               + (f"REGRESSION ({len(d.regressions)}):" if d.regressions else "no regression")]
     footer += [f"  {line}" for line in d.regressions]
     header = (["differences between the two runs' machines and versions:"] + [f"  {h}" for h in d.header]
               if d.header else ["same machine_info and versions in both runs"])
-    print(compare.render(compare.diff_tables(d), args.format, header, footer))
-    sys.stdout.flush()
+    _emit(compare.render(compare.diff_tables(d), args.format, header, footer))
     return 1 if d.regressions else 0
+
+
+def _emit(text: str) -> None:
+    """Print; a reader that closes the pipe early (``| head``) is not an error."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

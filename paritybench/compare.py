@@ -19,9 +19,11 @@ A slower case or a changed outcome is a regression.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 from .resultfile import Case, Run, flatten
@@ -226,13 +228,27 @@ def machine_differences(old: Run, new: Run) -> list[str]:
     return lines
 
 
-def compare_runs(old: Run, new: Run, threshold: float = 0.10) -> Diff:
-    """Old against new; ValueError when the two share no case."""
+def case_key(fullname: str, across_devices: bool = False) -> str:
+    """The matching key: the fullname, with the device token blanked for CPU/GPU comparisons."""
+    if not across_devices:
+        return fullname
+    return re.sub(r"(?<=[-\[])(cpu|gpu|cuda)(?=[-\]])", "DEVICE", fullname)
+
+
+def _rekey(run: Run, across: bool) -> Run:
+    return dataclasses.replace(run, cases={case_key(k, across): c for k, c in run.cases.items()})
+
+
+def compare_runs(old: Run, new: Run, threshold: float = 0.10, across_devices: bool = False) -> Diff:
+    """Old against new, cases matched by fullname (ignoring the device with ``across_devices``);
+    ValueError when the two share no case."""
+    old, new = _rekey(old, across_devices), _rekey(new, across_devices)
     common = [k for k in new.cases if k in old.cases]
     if not common:
         raise ValueError(f"new: got {new.path!r} (no case in common with {old.path}: "
                          f"{len(old.cases)} and {len(new.cases)} cases, none with the same fullname); "
-                         "allowed: two runs of the same benchmark suite")
+                         "allowed: two runs of the same benchmark suite"
+                         + ("" if across_devices else " (--across-devices matches cpu to gpu cases)"))
     t = Table(f"{old.path} -> {new.path} (seconds per step, or per floor pass; threshold "
               f"{100 * threshold:.0f}% and outside both runs' IQR)",
               [Column("case", align="<"), Column("old", seconds), Column("new", seconds),

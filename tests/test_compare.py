@@ -174,6 +174,19 @@ def test_cases_in_one_file_only_are_listed_and_machine_differences_come_first(tm
     assert "only in the new file (1)" in out and "brand-new-case" in out
 
 
+def test_a_cpu_run_against_a_gpu_run_with_across_devices(tmp_path, capsys):
+    d = doc()
+    for b in d["benchmarks"]:
+        b["fullname"] = b["fullname"].replace("-cpu-", "-gpu-")
+        b["name"] = b["name"].replace("-cpu-", "-gpu-")
+        b["extra_info"]["device"] = "gpu"
+    gpu = write(tmp_path, d, "gpu.json")
+    rc, _, err = main(["compare", str(RUN), str(gpu)], capsys)
+    assert rc == 2 and "no case in common" in err and "--across-devices" in err
+    rc, out, _ = main(["compare", str(RUN), str(gpu), "--across-devices"], capsys)
+    assert rc == 0 and "87 cases compared, 0 only in old, 0 only in new" in out
+
+
 def test_compare_answers_in_under_2_seconds():
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "paritybench.cli", "compare", str(RUN), str(RUN)],
