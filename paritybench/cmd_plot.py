@@ -63,8 +63,18 @@ def run(args) -> int:
     out = check_out(args.out)
     # The computed pictures train small problems (n = 1000): one torch thread is fastest and, on a
     # busy machine, 30x faster than two spinning threads (measured: 0.15 s against 4.8 s per run).
-    # torch reads this when first imported; these runs are about outcomes, not speed.
+    # torch reads this when first imported; these runs are about outcomes, not speed. The variable
+    # is restored afterwards so that a caller's later subprocesses do not inherit it.
+    prior = os.environ.get("OMP_NUM_THREADS")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        return _draw(args, run_, out, t0)
+    finally:
+        if prior is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+
+
+def _draw(args, run_, out: Path, t0: float) -> int:
     from . import plot  # matplotlib is imported only once the input is known to be good
 
     try:

@@ -7,16 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import require
 from paritybench import cli, resultfile
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `paritybench plot` does: small runs, one thread
 plot = pytest.importorskip("paritybench.plot", reason="matplotlib is not installed")
 
 RUN = Path(__file__).parent / "data" / "run_synthetic.json"
