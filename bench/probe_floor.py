@@ -1,0 +1,94 @@
+"""Where does a torch-compiled step go, against the floor?  (not a test: run it as a script)
+
+    .venv/bin/python -m bench.probe_floor [--threads 1] [--n 1000000]
+
+Times, interleaved in one process (minimum of 12 calls of 10 steps, so that load from other
+processes hurts every figure alike), each against torch's floor pass sum(sin(w x) + cos(w x)):
+  step      torch-compiled Runner.advance: the seed's module + loss.backward() + optimizer.step
+  fwd       the compiled forward alone (extern mm for Linear(1, 1), then one sin kernel)
+  fwd+bwd   forward and loss.backward(): AOTAutograd's two graphs (the backward recomputes sin, cos)
+  one-graph the same loss and SGD update with torch.func.grad_and_value inside one torch.compile:
+            a single fused kernel, what inductor reaches when forward and backward share a graph
+and, if JAX is installed, jax's floor against jax-jit and jax-scan steps.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import impls
+from bench import frameworks
+from impls import Problem, Recipe
+
+
+def _best(fns: dict, reps: int = 12, k: int = 10) -> dict:
+    for f in fns.values():
+        f(3)
+    res = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, f in fns.items():
+            t0 = time.perf_counter()
+            f(k)
+            res[name].append((time.perf_counter() - t0) / k)
+    return {name: min(v) for name, v in res.items()}
+
+
+def _print(label: str, best: dict, floor: str) -> None:
+    print(label + ", ".join(f"{k} {v * 1e6:.0f} us ({v / best[floor]:.2f}x)" for k, v in best.items()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    a = ap.parse_args()
+    frameworks.pin_threads(a.threads)
+    data = impls.generate(Problem(n=a.n, x_max=1000, seed=0))
+    recipe = Recipe(optimizer="sgd", lr=4e-4, w0=1.5, steps=1, dtype="float32")
+    w0 = np.array([1.5])
+    if frameworks.installed("torch"):
+        import torch
+
+        tb = impls.get("torch")
+        r = tb.prepare(data, recipe, "compiled", "cpu")
+        x, y = r.x.reshape(-1), r.y.reshape(-1)
+
+        def loss(w):
+            return ((torch.sin(x * w) ** 2 - y) ** 2).mean()
+
+        @torch.compile(dynamic=False)
+        def one_graph(w):
+            g, value = torch.func.grad_and_value(loss)(w)
+            return w - 4e-4 * g, value
+
+        state = [torch.tensor(1.5)]
+
+        def one_graph_steps(k):
+            for _ in range(k):
+                state[0], _ = one_graph(state[0])
+
+        def fwd(k):
+            with torch.no_grad():
+                for _ in range(k):
+                    r.forward()
+
+        def fwd_bwd(k):
+            for _ in range(k):
+                r.optimizer.zero_grad()
+                r.forward()[0].backward()
+
+        best = _best({"floor": tb.floor(data, w0, "float32", "cpu"), "step": r.advance, "fwd": fwd,
+                      "fwd+bwd": fwd_bwd, "one-graph": one_graph_steps})
+        _print(f"torch threads={a.threads} n={a.n}: ", best, "floor")
+    if frameworks.installed("jax"):
+        jb = impls.get("jax")
+        best = _best({"floor": jb.floor(data, w0, "float32", "cpu"),
+                      "jit": jb.prepare(data, recipe, "jit", "cpu").advance,
+                      "scan": jb.prepare(data, recipe, "scan", "cpu").advance})
+        _print(f"jax   threads={a.threads} n={a.n}: ", best, "floor")
+
+
+if __name__ == "__main__":
+    main()
