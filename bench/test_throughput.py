@@ -68,23 +68,29 @@ def measure(benchmark, fn, backend: str, compiles: bool, budget: float):
         compile_seconds += max(0.0, first_k - call)
     graphs = frameworks.compile_events(backend) - c0
     if compiles and graphs == 0:
-        pytest.fail(f"{backend}: no compile event during warm-up: the variant ran uncompiled")
+        _fail(benchmark, f"{backend}: no compile event during warm-up: the variant ran uncompiled")
     before = frameworks.compile_events(backend)
     benchmark.pedantic(fn, args=(k,), rounds=timing.choose_rounds(call, budget),
                        warmup_rounds=1, iterations=1)
     after = frameworks.compile_events(backend)
     if after != before:
-        pytest.fail(f"{backend}: {after - before} trace/compile events inside the timed region "
-                    f"(a recompilation at K={k})")
+        _fail(benchmark, f"{backend}: {after - before} trace/compile events inside the timed region "
+                         f"(a recompilation at K={k})")
     if benchmark.disabled or not benchmark.stats:
         return k, None, compile_seconds
     return k, list(benchmark.stats.stats.data), compile_seconds
 
 
-def _check_harness(info: dict) -> None:
+def _fail(benchmark, why: str) -> None:
+    """Fail the case; its timings stay in the JSON marked kind='failed' with the reason."""
+    benchmark.extra_info.update(kind="failed", failure=why)
+    pytest.fail(why)
+
+
+def _check_harness(benchmark, info: dict) -> None:
     if info["harness_fraction"] > timing.HARNESS_LIMIT:
-        pytest.fail(f"harness is {info['harness_fraction']:.1%} of a call (limit "
-                    f"{timing.HARNESS_LIMIT:.0%}): K={info.get('steps_per_call', info.get('passes_per_call'))}")
+        _fail(benchmark, f"harness is {info['harness_fraction']:.1%} of a call (limit "
+                         f"{timing.HARNESS_LIMIT:.0%}): K={info.get('steps_per_call', info.get('passes_per_call'))}")
 
 
 def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
@@ -101,7 +107,7 @@ def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
         return
     info = timing.floor_info(f, k, calls, compile_s, bench_settings["threads"], harness_seconds)
     benchmark.extra_info.update(info)
-    _check_harness(info)
+    _check_harness(benchmark, info)
 
 
 def test_step(benchmark, case, bench_settings, harness_seconds):
@@ -119,4 +125,4 @@ def test_step(benchmark, case, bench_settings, harness_seconds):
         return
     info = timing.step_info(c, k, calls, compile_s, bench_settings["threads"], harness_seconds)
     benchmark.extra_info.update(info)
-    _check_harness(info)
+    _check_harness(benchmark, info)

@@ -146,6 +146,9 @@ class _StubBenchmark:
 
     disabled, stats = False, None
 
+    def __init__(self):
+        self.extra_info = {}
+
     def pedantic(self, fn, args=(), rounds=1, warmup_rounds=0, iterations=1):
         for _ in range(warmup_rounds + rounds):
             fn(*args)
@@ -172,5 +175,7 @@ def test_a_recompile_inside_the_timed_region_fails_the_case():
 
     k, _, compile_s = measure(_StubBenchmark(), steady, "jax", True, 0.01)
     assert k >= 1 and compile_s >= 0
+    stub = _StubBenchmark()
     with pytest.raises(pytest.fail.Exception, match="inside the timed region"):
-        measure(_StubBenchmark(), recompiling, "jax", True, 0.01)
+        measure(stub, recompiling, "jax", True, 0.01)
+    assert stub.extra_info["kind"] == "failed" and "timed region" in stub.extra_info["failure"]
