@@ -290,7 +290,9 @@ def summary_lines(infos: list[dict], skipped: list[tuple[str, str]] = (), others
         for why, names in reasons.items():
             out.append(f"  {len(names)} x {why} (e.g. {names[0]})")
     if others:
-        out.append(f"other kinds (not in the table): {len(others)}")
+        kinds = {}
         for name, info, med in others:
-            out.append(f"  {info.get('kind', '?')}: {name}  median {med:.4g} s/call")
+            kinds.setdefault(str(info.get("kind", "?")), []).append((med, name))
+        out.append("other kinds (not in the table; their own tables above): " + ", ".join(
+            f"{k}: {len(v)} cases, slowest {max(v)[1]} {max(v)[0]:.3g} s/call" for k, v in kinds.items()))
     return out

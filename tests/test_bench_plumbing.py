@@ -115,7 +115,7 @@ def test_summary_rows_ratios_and_sections():
     assert "compiled 20.0" in row and "scan 10.0" in row and "0.50x" in row  # jax/torch = 1e-5/2e-5
     assert "5.00x" in row                                                   # both 5x their floor
     assert "compiled 5.0x faster" in text and "scan 5.0x faster" in text
-    assert "1 x no GPU" in text and "agreement: test_run[x]" in text
+    assert "1 x no GPU" in text and "agreement: 1 cases, slowest test_run[x] 0.5 s/call" in text
 
 
 def _run_bench(*args, env=None):
