@@ -4,11 +4,12 @@
 
 Times, interleaved in one process (minimum of 12 calls of 10 steps, so that load from other
 processes hurts every figure alike), each against torch's floor pass sum(sin(w x) + cos(w x)):
-  step      torch-compiled Runner.advance: the seed's module + loss.backward() + optimizer.step
-  fwd       the compiled forward alone (extern mm for Linear(1, 1), then one sin kernel)
-  fwd+bwd   forward and loss.backward(): AOTAutograd's two graphs (the backward recomputes sin, cos)
-  one-graph the same loss and SGD update with torch.func.grad_and_value inside one torch.compile:
-            a single fused kernel, what inductor reaches when forward and backward share a graph
+  compiled  torch-compiled Runner.advance: forward, loss and gradient in one graph
+            (torch.func.grad_and_value), then the compiled optimizer.step
+  eager     the seed's loop: module forward, loss.backward(), optimizer.step
+  fwd+bwd two graphs   the module's forward compiled and loss.backward(): AOTAutograd's two graphs
+            (extern mm for Linear(1, 1), the backward recomputes sin and cos): what the compiled
+            variant was before it became one graph
 and, if JAX is installed, jax's floor against jax-jit and jax-scan steps.
 """
 from __future__ import annotations
@@ -53,34 +54,16 @@ def main() -> None:
 
         tb = impls.get("torch")
         r = tb.prepare(data, recipe, "compiled", "cpu")
-        x, y = r.x.reshape(-1), r.y.reshape(-1)
+        eager = tb.prepare(data, recipe, "eager", "cpu")
+        two_graph_fwd = torch.compile(eager._forward, dynamic=False)
 
-        def loss(w):
-            return ((torch.sin(x * w) ** 2 - y) ** 2).mean()
-
-        @torch.compile(dynamic=False)
-        def one_graph(w):
-            g, value = torch.func.grad_and_value(loss)(w)
-            return w - 4e-4 * g, value
-
-        state = [torch.tensor(1.5)]
-
-        def one_graph_steps(k):
+        def two_graphs(k):  # the module's forward compiled, then loss.backward(): AOTAutograd's two graphs
             for _ in range(k):
-                state[0], _ = one_graph(state[0])
+                eager.optimizer.zero_grad()
+                two_graph_fwd()[0].backward()
 
-        def fwd(k):
-            with torch.no_grad():
-                for _ in range(k):
-                    r.forward()
-
-        def fwd_bwd(k):
-            for _ in range(k):
-                r.optimizer.zero_grad()
-                r.forward()[0].backward()
-
-        best = _best({"floor": tb.floor(data, w0, "float32", "cpu"), "step": r.advance, "fwd": fwd,
-                      "fwd+bwd": fwd_bwd, "one-graph": one_graph_steps})
+        best = _best({"floor": tb.floor(data, w0, "float32", "cpu"), "compiled": r.advance,
+                      "eager": eager.advance, "fwd+bwd two graphs": two_graphs})
         _print(f"torch threads={a.threads} n={a.n}: ", best, "floor")
     if frameworks.installed("jax"):
         jb = impls.get("jax")
