@@ -3,7 +3,7 @@
 A case is (backend, variant, device, dtype, x_max, recipe) on n = 1000 integers from [0, x_max)
 (seed 0), w0 = 1.5, 300 steps. Its verdict, against the numpy float64 reference of the same
 x_max and recipe:
-  - not chaotic (the backend's w stays within ``part_tol`` = h/10 of the reference's for all 300
+  - not chaotic (the backend's w stays within ``part_tol`` = max(h/10, 2 ulp) of the reference's for all 300
     steps): its outcome must equal the reference's;
   - chaotic (the trajectories part before the end): the single outcomes may differ, so the same
     recipe is run as an ensemble of 256 starting weights ``linspace(1.0, 2.0, 256)`` and, for each
@@ -148,7 +148,7 @@ def judge(traj: Trajectory, x_max: int, recipe_name: str, ensemble_traj=None) ->
     () -> the same backend's 256-member Trajectory, called only if the case is chaotic."""
     data = case_data(x_max)
     ref = reference(x_max, recipe_name)
-    tol = part_tol(data)
+    tol = part_tol(data, traj.dtype)
     hz = horizon(traj, ref, tol)[0]
     res = CaseResult(case_id(traj.backend, traj.variant, traj.device, traj.dtype, x_max, recipe_name),
                      traj.backend, traj.variant, traj.device, traj.dtype, x_max, recipe_name,

@@ -9,7 +9,7 @@ float64 runs inside ``jax.enable_x64(True)``, a context manager: nothing leaks t
 """
 from __future__ import annotations
 
-import contextlib
+import functools
 import time
 import warnings
 
@@ -57,12 +57,32 @@ loss_and_grads = jax.vmap(jax.value_and_grad(member_loss), in_axes=(0, None, Non
 
 
 def make_optimizer(recipe: Recipe) -> optax.GradientTransformation:
-    """optax with the suite's semantics: the same updates as ``torch_backend.make_optimizer``."""
-    if recipe.optimizer == "sgd":
-        return optax.sgd(recipe.lr)
-    if recipe.optimizer == "momentum":
-        return optax.sgd(recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
-    return optax.adam(recipe.lr, b1=recipe.beta1, b2=recipe.beta2, eps=recipe.eps)
+    """optax with the suite's semantics: the same updates as ``torch_backend.make_optimizer``.
+
+    The learning rate lives in the optimizer state (``optax.inject_hyperparams``), not in the
+    compiled code, so runs that differ only in lr (curriculum stages, lr sweeps) share one compiled
+    step; the other hyper-parameters stay static. The update is the same multiplication by -lr.
+    """
+    return _optimizer(recipe.optimizer, recipe.momentum, recipe.nesterov, recipe.beta1,
+                      recipe.beta2, recipe.eps)
+
+
+@functools.lru_cache(maxsize=None)
+def _optimizer(kind: str, momentum: float, nesterov: bool, b1: float, b2: float, eps: float):
+    if kind == "sgd":
+        return optax.inject_hyperparams(optax.sgd)(learning_rate=1.0)
+    if kind == "momentum":
+        return optax.inject_hyperparams(optax.sgd, static_args=("momentum", "nesterov"))(
+            learning_rate=1.0, momentum=momentum, nesterov=nesterov)
+    return optax.inject_hyperparams(optax.adam, static_args=("b1", "b2", "eps"))(
+        learning_rate=1.0, b1=b1, b2=b2, eps=eps)
+
+
+def init_state(opt: optax.GradientTransformation, w, lr: float):
+    """opt.init(w) with the learning rate set to ``lr`` in w's dtype."""
+    state = opt.init(w)
+    state.hyperparams["learning_rate"] = jnp.asarray(lr, dtype=w.dtype)
+    return state
 
 
 def _columns(data: Data, dtype: str, dev, loss: str):
@@ -73,15 +93,29 @@ def _columns(data: Data, dtype: str, dev, loss: str):
     return put(x), put(y), put(q)
 
 
-def make_step(opt: optax.GradientTransformation):
-    """(w (E,), opt_state, x, y, q) -> (w', opt_state', (w, loss (E,))): one training step."""
+@functools.lru_cache(maxsize=None)
+def compiled_steps(opt: optax.GradientTransformation):
+    """(step, scan) for one optimizer, jitted once per process and shared by every Runner.
+
+    step: (w (E,), opt_state, x, y, q) -> (w', opt_state', (w, loss (E,))), one training step.
+    scan: (w, opt_state, x, y, q, k) -> (w', opt_state', ws (k, E), losses (k, E)), k steps fused
+          with ``lax.scan``; w and the optimizer state are donated.
+    """
 
     def step(w, state, x, y, q):
         loss, g = loss_and_grads(w, x, y, q)
         updates, state = opt.update(g, state, w)
         return optax.apply_updates(w, updates), state, (w, loss)
 
-    return step
+    def scan(w, state, x, y, q, k):
+        def body(carry, _):
+            w, state, out = step(*carry, x, y, q)
+            return (w, state), out
+
+        (w, state), (ws, losses) = jax.lax.scan(body, (w, state), None, length=k)
+        return w, state, ws, losses
+
+    return jax.jit(step), jax.jit(scan, static_argnums=5, donate_argnums=(0, 1))
 
 
 class Runner:
@@ -95,24 +129,10 @@ class Runner:
             self.x, self.y, self.q = _columns(data, recipe.dtype, self.dev, recipe.loss)
             self.w = jax.device_put(recipe.w0_array.astype(recipe.dtype), self.dev)
             opt = make_optimizer(recipe)
-            self.state = opt.init(self.w)
-            step = make_step(opt)
-            self.step = jax.jit(step)
-            self.scan = jax.jit(self._scan_of(step), static_argnums=5, donate_argnums=(0, 1))
+            self.state = init_state(opt, self.w, recipe.lr)
+            self.step, self.scan = compiled_steps(opt)
         self.ws, self.losses = [], []
         self.seconds, self.compile_seconds = 0.0, 0.0
-
-    @staticmethod
-    def _scan_of(step):
-        def scan(w, state, x, y, q, k):
-            def body(carry, _):
-                w, state, out = step(*carry, x, y, q)
-                return (w, state), out
-
-            (w, state), (ws, losses) = jax.lax.scan(body, (w, state), None, length=k)
-            return w, state, ws, losses
-
-        return scan
 
     def advance(self, k: int) -> None:
         with precision(self.dtype), warnings.catch_warnings():

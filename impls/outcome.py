@@ -28,7 +28,7 @@ Measured on the seed's data (docs/agreement.md): solved runs end at dist <= 0.35
 
 The horizon of two trajectories is, per member, the first step t with |w_a[t] - w_b[t]| > tol (one
 of them non-finite and the other not counts as parted; both NaN, or equal infinities, do not).
-The suite's parting tolerance is ``part_tol(data)`` = h / 10: trajectories closer than a tenth of
+The suite's parting tolerance is ``part_tol(data, dtype)`` = max(h / 10, 2 ulp): trajectories closer than a tenth of
 the basin end the same way; at x_max <= 32 backends stay within 1.4e-5 (<< h / 10) for 300 steps,
 while chaotic cases exceed it within 1 to 61 steps.
 """
@@ -52,9 +52,13 @@ def basin_halfwidth(data: Data) -> float:
     return math.inf if top == 0 else math.pi / (4 * top)
 
 
-def part_tol(data: Data) -> float:
-    """The suite's parting tolerance h / 10 (1e-3 ... 1e-7 over the matrix); inf for max x = 0."""
-    return basin_halfwidth(data) / 10
+def part_tol(data: Data, dtype: str = "float64") -> float:
+    """The suite's parting tolerance max(h / 10, 2 ulp of pi/2 in ``dtype``); inf for max x = 0.
+
+    h / 10 is 1e-3 ... 8e-8 over the matrix; in float32 the ulp of pi/2 (1.2e-7) is larger than
+    h / 10 from x_max ~ 6.6e5 on, and two runs one rounding apart have not parted.
+    """
+    return max(basin_halfwidth(data) / 10, 2 * float(np.spacing(np.array(math.pi / 2, dtype))))
 
 
 def solution_distance(w) -> np.ndarray:

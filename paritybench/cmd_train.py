@@ -112,7 +112,8 @@ def run(args) -> int:
     if args.json:  # fail before training, not after
         check_new(args.json, field="json")
     print(f"problem: {problem}  recipe: {recipe.optimizer} lr={recipe.lr:g} w0={_fmt(recipe.w0_array)} "
-          f"steps={recipe.steps} {recipe.dtype} loss={recipe.loss} on {device}")
+          f"steps={recipe.steps if args.method == 'plain' else 'per stage'} {recipe.dtype} "
+          f"loss={recipe.loss} method={args.method} on {device}")
     runs, trajs = [], []
     for b, v in pairs:
         t0 = time.perf_counter()
@@ -121,7 +122,7 @@ def run(args) -> int:
         wall = time.perf_counter() - t0
         acc = metrics.accuracy(data, traj.w[-1], recipe.dtype)
         outcome = classify(traj, data)  # impls.outcome: solved / stuck / wandering / diverged
-        hz = horizon(trajs[0], traj, part_tol(data)) if trajs else None  # vs the first run
+        hz = horizon(trajs[0], traj, part_tol(data, recipe.dtype)) if trajs else None  # vs the first run
         trajs.append(traj)
         runs.append({"backend": b, "variant": v, "device": traj.device, "dtype": traj.dtype,
                      "w": _rows(traj.w, recipe.ensemble), "loss": _rows(traj.loss, recipe.ensemble),
@@ -134,10 +135,10 @@ def run(args) -> int:
               + (f"  horizon vs {trajs[0].label}={_horizon_text(hz)}" if hz is not None else ""))
     for line in skipped:
         print(line)
-    agreement = _agreement(trajs, data)
+    agreement = _agreement(trajs, data, recipe.dtype)
     if trajs:
-        print(f"agreement horizon (first step |w_a - w_b| > {agreement['tol']:.3g} = h/10, "
-              f"h = pi/(4 max x); 'never' = within tol for all {recipe.steps} steps):")
+        print(f"agreement horizon (first step |w_a - w_b| > {agreement['tol']:.3g} = max(h/10, 2 ulp), "
+              f"h = pi/(4 max x); 'never' = within tol for all {trajs[0].steps} steps):")
         for pair in agreement["pairs"]:
             print(f"  {pair['a']} vs {pair['b']}: {_horizon_text(pair['horizon'])}")
     if args.json:
@@ -148,10 +149,10 @@ def run(args) -> int:
     return 0
 
 
-def _agreement(trajs, data) -> dict:
-    """The horizon (``impls.outcome.horizon``, tol h/10) of every pair of runs, labels
+def _agreement(trajs, data, dtype: str) -> dict:
+    """The horizon (``impls.outcome.horizon``, tol ``part_tol``) of every pair of runs, labels
     'backend-variant' (plus '@device' for a device other than cpu)."""
-    tol = part_tol(data)
+    tol = part_tol(data, dtype)
     label = lambda t: t.label + ("" if t.device == "cpu" else f"@{t.device}")
     pairs = []
     for i, a in enumerate(trajs):
