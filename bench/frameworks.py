@@ -89,7 +89,9 @@ def compile_events(backend: str) -> int:
 
 
 def fresh(backend: str) -> None:
-    """Start a case with empty compile caches where reuse would mislead: torch._dynamo.reset().
+    """Start a case with empty compile caches where reuse would mislead: torch._dynamo.reset(),
+    jax.clear_caches() (the jax backend shares one jitted step per optimizer across Runners, so
+    without it a case whose shapes an earlier case compiled would report no compile time).
 
     Dynamo keys its cache by code object: the n-th Runner's ``_forward`` would be a recompile of the
     same code, and past ``recompile_limit`` (8) dynamo silently runs eager. A reset per case keeps
@@ -99,6 +101,8 @@ def fresh(backend: str) -> None:
         import torch._dynamo
         torch._dynamo.reset()
     if backend == "jax":
+        import jax
+        jax.clear_caches()
         _listen_jax()
 
 

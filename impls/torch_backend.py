@@ -4,10 +4,10 @@ Variants
   eager     the seed's loop, literally: Linear(1, 1, bias=False) -> sin -> **2, MSELoss, torch.optim;
             on the seed's data its trajectory is the seed's, bit for bit.
   compiled  the same weight, loss and torch.optim optimizer; forward, loss and gradient form one
-            torch.compile graph (``torch.func.grad_and_value``), so inductor computes sin, cos and
-            both sums in one pass over the data, and ``optimizer.step`` is compiled too. Measured
-            at n = 1e6 (one thread): forward + ``loss.backward()`` compiled separately costs 3x the
-            floor (two kernels, sin recomputed, Linear's mm left to a library call), one graph 1.3x.
+            torch.compile'd function with ``optimizer.step`` (``torch.func.grad_and_value``), so
+            inductor computes sin, cos and both sums in one pass over the data. Measured at n = 1e6
+            (one thread): forward + ``loss.backward()`` compiled apart cost 3.1x the floor (two
+            kernels, sin recomputed, Linear's mm left to a library call), one graph 1.4x.
 Ensembles: Linear(1, E) broadcasts x (n, 1) to (n, E); the objective is the sum of the E members'
 mean losses, so each weight gets exactly its own member's gradient.
 """
@@ -133,12 +133,10 @@ class Runner:
         self.net = Net(recipe.w0_array, _DTYPES[recipe.dtype], self.dev)
         self.criterion = make_loss(recipe.ensemble, q)
         self.optimizer = make_optimizer(self.net.parameters(), recipe)
-        self.gradient = self._backward
-        self.opt_step = self.optimizer.step
+        self.train_step = self._seed_step
         if variant == "compiled":
             _allow_recompiles()
-            self.gradient = torch.compile(self._one_graph, dynamic=False)
-            self.opt_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self.optimizer.step, dynamic=False))
+            self.train_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self._one_graph_step, dynamic=False))
         self.ws, self.losses = [], []
         self.seconds, self.compile_seconds = 0.0, 0.0
         self.setup_seconds = time.perf_counter() - t0
@@ -146,35 +144,36 @@ class Runner:
     def _forward(self):
         return self.criterion(self.net(self.x), self.y)
 
-    def _backward(self, weight):
-        """The seed's step: forward through the module, ``loss.backward()``; -> member losses (E,)."""
+    def _seed_step(self):
+        """The seed's step: forward through the module, ``loss.backward()``, ``optimizer.step()``.
+
+        Returns the member losses (E,) before the update."""
         self.optimizer.zero_grad()
         objective, members = self._forward()
         objective.backward()
+        self.optimizer.step()
         return members.detach()
 
-    def _one_graph(self, weight):
-        """Forward, loss and gradient as one function of the weight (E, 1); sets weight.grad.
+    def _one_graph_step(self):
+        """The same step as one function for torch.compile: loss and gradient of the weight (E, 1)
+        by ``torch.func.grad_and_value``, then ``optimizer.step()``; returns the member losses (E,).
 
         Linear(1, E) applied to x (n, 1) is the outer product x w^T, written as a product so that
-        inductor fuses it with sin and the sums (it leaves an mm to a library call).
+        inductor fuses it with sin, cos and both sums (it leaves an mm to a library call).
         """
+        weight = self.net.fc1.weight
+
         def objective(w):
             return self.criterion(torch.sin(self.x * w.reshape(1, -1)) ** 2, self.y)
 
         grad, (_, members) = torch.func.grad_and_value(objective, has_aux=True)(weight.detach())
-        return grad, members
+        weight.grad = grad
+        self.optimizer.step()
+        return members
 
     def _step(self, w_out, loss_out):
-        weight = self.net.fc1.weight
-        if self.variant == "compiled":
-            grad, members = self.gradient(weight)
-            weight.grad = grad
-        else:
-            members = self.gradient(weight)
-        w_out.copy_(weight.detach().reshape(-1))
-        loss_out.copy_(members)
-        self.opt_step()
+        w_out.copy_(self.net.fc1.weight.detach().reshape(-1))
+        loss_out.copy_(self.train_step())
 
     def advance(self, k: int) -> None:
         E = self.recipe.ensemble
