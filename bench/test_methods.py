@@ -2,15 +2,16 @@
 
 time_to_solution  one full ``methods.train("curriculum", ...)`` from w0 = 1.5 (prepare and
                   first-call compile of every stage included: that is what solving costs), after
-                  one warm-up call (on-disk compile caches warm). x_max 1e3, 1e4, 1e6, both dtypes,
-                  every backend/variant. extra_info kind "method": outcome, steps, stages; the
+                  one warm-up call (on-disk compile caches warm). x_max 1e6 (1e3 and 1e4 too in the
+                  full profile), both dtypes, every backend/variant. extra_info kind "method": outcome, steps, stages; the
                   outcome must be "solved" (asserted after timing, so a failure is recorded).
 sweep             one map cell = E = PARITYBENCH_SWEEP_E (default 4096) trainings of 100 steps at
                   n = 1000 in the backend's batched form (one ensemble: torch broadcasting,
                   jax.vmap); the timed call is ``advance(100)`` on a prepared runner (compile
                   outside), beside the backend's ``floor`` (100 fused passes of sin+cos over the
-                  same n x E): extra_info trainings_per_second and floor_ratio; then the map cells
-                  (x_max 1e3, 1e6 x plain/scaled/curriculum) with their fraction solved.
+                  same n x E, timed over 10 passes): extra_info trainings_per_second and
+                  floor_ratio; then the map cells (x_max 1e3, 1e6 x plain/scaled/curriculum) with
+                  their fraction solved over MAP_E starting weights (256; E in the full profile).
 """
 from __future__ import annotations
 
@@ -27,6 +28,15 @@ from impls.outcome import classify
 
 RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"))
 E = int(os.environ.get("PARITYBENCH_SWEEP_E", "4096"))
+ROUNDS = {"default": 2, "full": 5}  # timed calls per case: each lasts 0.1 to 8 s
+MAP_E = {"default": 256, "full": E}  # starting weights per map cell: +-3% on a fraction at 256
+
+
+def _profile(request) -> str:
+    try:
+        return request.getfixturevalue("profile")
+    except pytest.FixtureLookupError:
+        return "default"
 
 
 def _skip_unless(request, backend, device):
@@ -48,6 +58,8 @@ def _skip_unless(request, backend, device):
 @pytest.mark.parametrize("backend,variant", RUNS)
 @pytest.mark.parametrize("device", ["cpu", "gpu"])
 def test_time_to_solution(benchmark, request, device, backend, variant, dtype, x_max):
+    if x_max != 10**6 and _profile(request) != "full":
+        pytest.skip("full profile only (--profile full): the default times x_max = 1e6 alone")
     _skip_unless(request, backend, device)
     dev = device if backend != "reference" else "cpu"
     data = impls.generate(Problem(n=1000, x_max=x_max))
@@ -56,7 +68,7 @@ def test_time_to_solution(benchmark, request, device, backend, variant, dtype, x
     methods.train("curriculum", backend, data, recipe, variant, dev, x_max=x_max)  # warm-up
     cold = time.perf_counter() - t0
     traj = benchmark.pedantic(methods.train, args=("curriculum", backend, data, recipe, variant, dev),
-                              kwargs={"x_max": x_max}, rounds=3, iterations=1)
+                              kwargs={"x_max": x_max}, rounds=ROUNDS[_profile(request)], iterations=1)
     out = classify(traj, data)
     benchmark.extra_info.update({
         "kind": "method", "method": "curriculum", "backend": backend, "variant": variant, "device": device,
@@ -93,11 +105,11 @@ def test_sweep(benchmark, request, device, backend, variant, dtype):
     def setup():
         return (mod.prepare(data, recipe, variant, dev),), {}
 
-    benchmark.pedantic(lambda r: r.advance(steps), setup=setup, rounds=3, iterations=1)
+    benchmark.pedantic(lambda r: r.advance(steps), setup=setup, rounds=ROUNDS[_profile(request)], iterations=1)
     seconds = benchmark.stats.stats.median
     floor = mod.floor(data, np.asarray(w0), dtype, dev)
     floor(1)  # compile
-    floor_seconds = _median_seconds(lambda: floor(steps))
+    floor_seconds = _median_seconds(lambda: floor(10)) * steps / 10  # per pass x steps
     info = {"kind": "method", "method": "sweep", "backend": backend, "variant": variant, "device": device,
             "dtype": dtype, "n": 1000, "ensemble": E, "steps": steps,
             "trainings_per_second": E / seconds, "sample_steps_per_second": E * 1000 * steps / seconds,
@@ -105,8 +117,8 @@ def test_sweep(benchmark, request, device, backend, variant, dtype):
     if variant in ("eager", "scan", "numpy"):  # the map itself, once per backend
         t0 = time.perf_counter()
         cells = [c for m, lr in (("plain", 4e-4), ("scaled", 1.0), ("curriculum", 1.0))
-                 for c in methods.convergence_map(backend, [1000, 10**6], [lr], [m], variant, E, steps,
-                                                  1000, dtype, device=dev)]
+                 for c in methods.convergence_map(backend, [1000, 10**6], [lr], [m], variant,
+                                                  MAP_E[_profile(request)], steps, 1000, dtype, device=dev)]
         info["map"] = cells
         info["map_seconds"] = time.perf_counter() - t0
     benchmark.extra_info.update(info)
