@@ -224,10 +224,15 @@ def floor(data: Data, w, dtype: str, device: str = "cpu"):
     wt = torch.as_tensor(np.atleast_1d(np.asarray(w, dtype=np.float64)), dtype=_DTYPES[dtype],
                          device=dev).reshape(1, -1)
 
+    E = wt.shape[1]
+
     @torch.compile(dynamic=False)
     def one_pass(w):
         wx = x * w
-        return (torch.sin(wx) + torch.cos(wx)).sum(dim=0)
+        s = torch.sin(wx) + torch.cos(wx)
+        # E = 1: a full reduction, which inductor splits over threads; a column sum over (n, 1)
+        # ran on one thread and made the floor slower than a 2-thread training step
+        return s.sum() if E == 1 else s.sum(dim=0)
 
     def run(k: int) -> None:
         for _ in range(k):
