@@ -35,6 +35,9 @@ def write_new(path: str | Path, text: str, field: str = "json") -> Path:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary name only
         os.link(tmp, p)  # fails if p appeared meanwhile: never replaces
     except FileExistsError:
         raise ValueError(f"{field}: got {str(p)!r}; allowed: a path that does not exist yet "
