@@ -140,3 +140,20 @@ def device_names() -> dict:
         except RuntimeError:
             pass
     return out
+
+
+def skip_unless_runs(backend: str, device: str, chosen: dict | None = None) -> None:
+    """pytest.skip, with the reason, unless ``backend`` runs on ``device`` here and both were
+    selected (``chosen``: the bench_settings, whose devices/backends lists filter the matrix)."""
+    import pytest
+
+    import impls
+
+    chosen = chosen or {}
+    if chosen.get("devices") and device not in chosen["devices"]:
+        pytest.skip(f"device {device} not selected")
+    if chosen.get("backends") and backend not in chosen["backends"]:
+        pytest.skip(f"backend {backend} not selected")
+    ok, why = impls.available(backend, device)
+    if not ok:
+        pytest.skip(f"{backend} on {device}: {why}")

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench import frameworks
+
 from impls import agreement as A
 from impls import registry
 
@@ -50,14 +52,7 @@ def test_agreement(benchmark, request, device, backend, variant, dtype, x_max, r
     if profile != "full" and (x_max not in DEFAULT["x_max"] or recipe_name not in DEFAULT["recipes"]
                               or variant in DEFAULT["skip_variants"]):
         pytest.skip("full profile only (--profile full)")
-    chosen = _fixture(request, "bench_settings", {})
-    if chosen.get("devices") and device not in chosen["devices"]:
-        pytest.skip(f"device {device} not selected")
-    if chosen.get("backends") and backend not in chosen["backends"]:
-        pytest.skip(f"backend {backend} not selected")
-    ok, why = registry.available(backend, device)
-    if not ok:
-        pytest.skip(f"{backend} on {device}: {why}")
+    frameworks.skip_unless_runs(backend, device, _fixture(request, "bench_settings", {}))
 
     data = A.case_data(x_max)
     recipe = A.recipe(recipe_name, dtype)

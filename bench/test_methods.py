@@ -22,6 +22,8 @@ import time
 import numpy as np
 import pytest
 
+from bench import frameworks
+
 import impls
 from impls import Problem, Recipe, methods, registry
 from impls.outcome import classify
@@ -44,13 +46,7 @@ def _skip_unless(request, backend, device):
         chosen = request.getfixturevalue("bench_settings")
     except pytest.FixtureLookupError:
         chosen = {}
-    if chosen.get("devices") and device not in chosen["devices"]:
-        pytest.skip(f"device {device} not selected")
-    if chosen.get("backends") and backend not in chosen["backends"]:
-        pytest.skip(f"backend {backend} not selected")
-    ok, why = registry.available(backend, device)
-    if not ok:
-        pytest.skip(f"{backend} on {device}: {why}")
+    frameworks.skip_unless_runs(backend, device, chosen)
 
 
 @pytest.mark.parametrize("x_max", [1000, 10**4, 10**6])

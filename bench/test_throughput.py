@@ -45,9 +45,7 @@ def w0_of(E: int):
 
 
 def require(backend: str, device: str) -> None:
-    ok, why = impls.available(backend, device)
-    if not ok:
-        pytest.skip(f"{backend} on {device}: {why}")
+    frameworks.skip_unless_runs(backend, device)
 
 
 def _timed(fn, k: int) -> float:
@@ -93,6 +91,16 @@ def _check_harness(benchmark, info: dict) -> None:
                          f"{timing.HARNESS_LIMIT:.0%}): K={info.get('steps_per_call', info.get('passes_per_call'))}")
 
 
+def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harness: float, info_of):
+    """measure() fn, then record info_of(K, calls, compile_seconds, threads, harness) and check it."""
+    k, calls, compile_s = measure(benchmark, fn, backend, compiles, timing.CASE_BUDGET[settings["profile"]])
+    if calls is None:
+        return
+    info = info_of(k, calls, compile_s, settings["threads"], harness)
+    benchmark.extra_info.update(info)
+    _check_harness(benchmark, info)
+
+
 def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
     """The framework's cheapest fused pass over the case's data: k x sum(sin(w x) + cos(w x))."""
     f = floor_case
@@ -101,13 +109,8 @@ def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
     benchmark.group = f"floor {f.device} {f.dtype} n={f.n} E={f.E}"
     backend = impls.get(f.backend)
     run = backend.floor(data_of(f.n), np.asarray(w0_of(f.E), dtype=np.float64), f.dtype, f.device)
-    k, calls, compile_s = measure(benchmark, run, f.backend, f.backend != "reference",
-                                  timing.CASE_BUDGET[bench_settings["profile"]])
-    if calls is None:
-        return
-    info = timing.floor_info(f, k, calls, compile_s, bench_settings["threads"], harness_seconds)
-    benchmark.extra_info.update(info)
-    _check_harness(benchmark, info)
+    _time_case(benchmark, run, f.backend, f.backend != "reference", bench_settings, harness_seconds,
+               lambda *a: timing.floor_info(f, *a))
 
 
 def test_step(benchmark, case, bench_settings, harness_seconds):
@@ -119,10 +122,5 @@ def test_step(benchmark, case, bench_settings, harness_seconds):
     recipe = Recipe(optimizer=c.optimizer, lr=timing.LR, w0=w0_of(c.E), steps=1, dtype=c.dtype)
     runner = impls.get(c.backend).prepare(data_of(c.n), recipe, c.variant, c.device)
     compiles = c.variant in ("compiled", "jit", "scan")
-    k, calls, compile_s = measure(benchmark, runner.advance, c.backend, compiles,
-                                  timing.CASE_BUDGET[bench_settings["profile"]])
-    if calls is None:
-        return
-    info = timing.step_info(c, k, calls, compile_s, bench_settings["threads"], harness_seconds)
-    benchmark.extra_info.update(info)
-    _check_harness(benchmark, info)
+    _time_case(benchmark, runner.advance, c.backend, compiles, bench_settings, harness_seconds,
+               lambda *a: timing.step_info(c, *a))
