@@ -173,10 +173,13 @@ def agreement_tables(run: Run) -> list[Table]:
                   + [Column(v, align="<") for v in variants] + [Column("agree", align="<")])
         for (x_max, recipe), by in sorted(rows.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])):
             refs = {str(c.get("reference_outcome")) for c in by.values()}
-            agree = all(c.get("agree") if isinstance(c.get("agree"), bool)
-                        else str(c.get("outcome")) == str(c.get("reference_outcome")) for c in by.values())
+            explicit = [c.get("agree") for c in by.values() if isinstance(c.get("agree"), bool)]
+            same = all(str(c.get("outcome")) == str(c.get("reference_outcome")) for c in by.values())
             chaotic = any(c.get("chaotic") for c in by.values())
-            verdict = "yes" if agree else ("chaotic" if chaotic else "NO")
+            if explicit:  # the suite's own verdict (ensembles for chaotic cases) decides
+                verdict = "NO" if not all(explicit) else ("yes (ensembles)" if chaotic else "yes")
+            else:  # an older file without it: equal outcomes, or chaotic and undecided
+                verdict = "yes" if same else ("chaotic" if chaotic else "NO")
             t.rows.append([x_max, recipe, "/".join(sorted(refs))]
                           + [_outcome_text(by[v]) if v in by else None for v in variants] + [verdict])
         tables.append(t)
@@ -256,12 +259,13 @@ def compare_runs(old: Run, new: Run, threshold: float = 0.10, across_devices: bo
     regressions = []
     for k in common:
         o, n = old.cases[k], new.cases[k]
-        v = verdict(o, n, threshold)
+        # agreement runs are one timed call, compilation included: their time is not gated
+        v = "not gated" if n.kind == "agreement" else verdict(o, n, threshold)
         notes = [v]
-        oo, no = o.get("outcome"), n.get("outcome")
-        if (oo is not None or no is not None) and oo != no:
-            notes.append(f"OUTCOME {_short_outcome(oo)} -> {_short_outcome(no)}")
-            regressions.append(f"{short(n.name)}: outcome {_short_outcome(oo)} -> {_short_outcome(no)}")
+        change = conclusion_change(o, n)
+        if change:
+            notes.append(change.upper())
+            regressions.append(f"{short(n.name)}: {change}")
         if v == "slower":
             regressions.append(f"{short(n.name)}: slower, {n.seconds / o.seconds:.2f}x the time")
         t.rows.append([short(n.name), o.seconds, n.seconds, n.seconds / o.seconds,
@@ -269,6 +273,21 @@ def compare_runs(old: Run, new: Run, threshold: float = 0.10, across_devices: bo
     only_old = [short(old.cases[k].name) for k in old.cases if k not in new.cases]
     only_new = [short(new.cases[k].name) for k in new.cases if k not in old.cases]
     return Diff(machine_differences(old, new), t, only_old, only_new, regressions)
+
+
+def conclusion_change(o, n) -> str | None:
+    """What a case concluded, old -> new, when it got worse; None otherwise.
+
+    Chaotic agreement cases are judged by the suite's ensemble verdict (``agree``): their single
+    run's outcome differs between machines by design. Every other case by its outcome.
+    """
+    if n.kind == "agreement" and (o.get("chaotic") or n.get("chaotic")):
+        oa, na = o.get("agree"), n.get("agree")
+        return f"ensemble agreement {oa} -> {na}" if na is False and oa is not False else None
+    oo, no = o.get("outcome"), n.get("outcome")
+    if (oo is not None or no is not None) and oo != no:
+        return f"outcome {_short_outcome(oo)} -> {_short_outcome(no)}"
+    return None
 
 
 def _short_outcome(o) -> str:

@@ -24,7 +24,8 @@ from paritybench import cli, compare, resultfile
 DATA = Path(__file__).parent / "data"
 RUN = DATA / "run_synthetic.json"
 SLOW_CASE = "bench/test_throughput.py::test_step[torch-compiled-cpu-f32-n100000-sgd-E1]"
-OUTCOME_CASE = "bench/test_agreement.py::test_agreement[torch-eager-cpu-f32-x1000-sgd-lr0.0004]"
+OUTCOME_CASE = "bench/test_agreement.py::test_agreement[torch-eager-cpu-f32-x6-sgd-lr0.0004]"
+CHAOTIC_CASE = "bench/test_agreement.py::test_agreement[torch-eager-cpu-f32-x1000-sgd-lr0.0004]"
 
 
 def doc() -> dict:
@@ -151,11 +152,26 @@ def test_changes_within_threshold_or_within_the_spread_are_same(tmp_path, capsys
 def test_a_changed_outcome_is_a_regression(tmp_path, capsys):
     d = doc()
     b = next(b for b in d["benchmarks"] if b["fullname"] == OUTCOME_CASE)
-    assert b["extra_info"]["outcome"] == "wandering"
+    assert b["extra_info"]["outcome"] == "solved" and not b["extra_info"]["chaotic"]
     b["extra_info"]["outcome"] = "stuck"
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
     assert rc == 1
-    assert "OUTCOME wandering -> stuck" in out and "REGRESSION (1)" in out
+    assert "OUTCOME SOLVED -> STUCK" in out and "REGRESSION (1)" in out
+
+
+def test_a_chaotic_case_is_gated_on_its_ensemble_verdict_not_its_single_run(tmp_path, capsys):
+    old, new = doc(), doc()
+    for d in (old, new):
+        b = next(b for b in d["benchmarks"] if b["fullname"] == CHAOTIC_CASE)
+        assert b["extra_info"]["chaotic"]
+        b["extra_info"]["agree"] = True
+    b["extra_info"]["outcome"] = "stuck"  # a chaotic single run may end otherwise elsewhere
+    rc, out, _ = main(["compare", str(write(tmp_path, old, "old.json")), str(write(tmp_path, new))], capsys)
+    assert rc == 0, out
+    b["extra_info"]["agree"] = False  # the ensembles no longer agree: a regression
+    rc, out, _ = main(["compare", str(write(tmp_path, old, "old2.json")),
+                       str(write(tmp_path, new, "new2.json"))], capsys)
+    assert rc == 1 and "ensemble agreement True -> False" in out, out
 
 
 def test_cases_in_one_file_only_are_listed_and_machine_differences_come_first(tmp_path, capsys):
@@ -299,3 +315,12 @@ def test_bad_input_through_the_console_script_has_no_traceback(tmp_path):
 def test_loader_keeps_nan_out_of_every_timing():
     run = resultfile.load(RUN)
     assert all(math.isfinite(c.seconds) and c.seconds > 0 for c in run.cases.values())
+
+
+def test_a_failed_ensemble_check_reads_no_in_the_agreement_table(tmp_path, capsys):
+    d = doc()
+    b = next(b for b in d["benchmarks"] if b["fullname"] == CHAOTIC_CASE)
+    b["extra_info"]["agree"] = False
+    rc, out, _ = main(["compare", str(write(tmp_path, d))], capsys)
+    row = next(line for line in out.splitlines() if "sgd-lr0.0004" in line and line.lstrip().startswith("1000"))
+    assert rc == 0 and row.rstrip().endswith("NO"), row
