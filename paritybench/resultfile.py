@@ -111,7 +111,8 @@ def parse(doc, path="<memory>", role: str = "run") -> Run:
         what = type(doc).__name__
         raise _bad(role, path, f"JSON but not pytest-benchmark output: a {what} without 'benchmarks'")
     version = doc.get("version")
-    if not isinstance(version, str) or not version[:1].isdigit() or int(version.split(".")[0]) < 3:
+    major = version.split(".")[0] if isinstance(version, str) else ""
+    if not major.isdigit() or int(major) < 3:
         raise _bad(role, path, f"an old pytest-benchmark format (version {version!r}); re-run with "
                                "pytest-benchmark >= 3")
     missing = [k for k in TOP_KEYS if k not in doc]
@@ -128,6 +129,8 @@ def parse(doc, path="<memory>", role: str = "run") -> Run:
         if case.fullname in cases:
             raise _bad(role, path, f"benchmark {case.fullname!r} appears twice")
         cases[case.fullname] = case
+    if not isinstance(doc.get("commit_info") or {}, dict):
+        raise _bad(role, path, "not pytest-benchmark output: commit_info is not an object")
     return Run(str(path), doc["machine_info"], doc.get("commit_info") or {}, str(doc["datetime"]),
                version, cases)
 
@@ -144,6 +147,9 @@ def _case(b, i: int, path, role: str) -> Case:
         v = stats[k]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise _bad(role, path, f"{name}: stats.{k} is {v!r}, not a positive finite time")
+    rounds = stats["rounds"]
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise _bad(role, path, f"{name}: stats.rounds is {rounds!r}, not a positive integer")
     info = b.get("extra_info") or {}
     if not isinstance(info, dict):
         raise _bad(role, path, f"{name}: extra_info is not an object")

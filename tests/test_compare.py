@@ -233,6 +233,12 @@ def _bad_inputs(tmp_path: Path):
     other = copy.deepcopy(d)
     for b in other["benchmarks"]:
         b["fullname"] = "elsewhere.py::" + b["fullname"]
+    null_rounds = copy.deepcopy(d)
+    null_rounds["benchmarks"][2]["stats"]["rounds"] = None
+    odd_version = copy.deepcopy(d)
+    odd_version["version"] = "5x"
+    str_commit = copy.deepcopy(d)
+    str_commit["commit_info"] = "abc"
     files = {
         "missing": (tmp_path / "nope.json", None),
         "directory": (tmp_path / "adir", "DIR"),
@@ -246,6 +252,9 @@ def _bad_inputs(tmp_path: Path):
         "zero_timing": (tmp_path / "z.json", json.dumps(zero)),
         "no_common": (tmp_path / "other.json", json.dumps(other)),
         "empty": (tmp_path / "e.json", ""),
+        "null_rounds": (tmp_path / "r.json", json.dumps(null_rounds)),
+        "odd_version": (tmp_path / "v.json", json.dumps(odd_version)),
+        "string_commit_info": (tmp_path / "c.json", json.dumps(str_commit)),
     }
     for p, text in files.values():
         if text == "DIR":
@@ -258,7 +267,8 @@ def _bad_inputs(tmp_path: Path):
              "json_list": "not pytest-benchmark output", "old_format": "old pytest-benchmark format",
              "old_stats": "old pytest-benchmark format", "nan_timing": "not a positive finite time",
              "zero_timing": "not a positive finite time", "no_common": "no case in common",
-             "empty": "empty file"}
+             "empty": "empty file", "null_rounds": "stats.rounds is None",
+             "odd_version": "old pytest-benchmark format", "string_commit_info": "commit_info is not an object"}
     cases = {}
     for k, (p, _) in files.items():
         argv = ["compare", str(RUN), str(p)] if k == "no_common" else ["compare", str(p)]
@@ -268,14 +278,17 @@ def _bad_inputs(tmp_path: Path):
     cases["unknown_baseline"] = (["compare", str(RUN), "--baseline", "jax-fast"], None, "baseline: got 'jax-fast'")
     cases["bad_threshold"] = (["compare", str(RUN), str(RUN), "--threshold", "ten"], None, "--threshold")
     cases["three_files"] = (["compare", str(RUN), str(RUN), str(RUN)], None, "files: got 3 files")
+    cases["baseline_with_two_files"] = (["compare", str(RUN), str(RUN), "--baseline", "jax-scan"], None,
+                                        "baseline: got 'jax-scan'; allowed: only with one file")
     return cases
 
 
 BAD = sorted([
     "missing", "directory", "not_json", "truncated", "not_benchmark", "json_list", "old_format",
     "old_stats", "nan_timing", "zero_timing", "empty", "no_common", "unknown_baseline", "bad_threshold",
-    "three_files"] + [k + "_as_new" for k in ("missing", "directory", "not_json", "truncated",
-                                                "not_benchmark", "old_format", "nan_timing")])
+    "three_files", "null_rounds", "odd_version", "string_commit_info", "baseline_with_two_files"]
+    + [k + "_as_new" for k in ("missing", "directory", "not_json", "truncated", "not_benchmark",
+                               "old_format", "nan_timing", "null_rounds", "string_commit_info")])
 
 
 @pytest.mark.parametrize("name", BAD)
