@@ -68,8 +68,11 @@ def save(data: Data, path: str | Path) -> Path:
     p = Path(path)
     if p.suffix != ".npz":
         raise invalid("save_data", str(path), "a file name ending in .npz")
-    if p.exists():
-        raise invalid("save_data", str(path), "a path that does not exist yet (files are never overwritten)")
-    with open(p, "xb") as f:
-        np.savez(f, x=data.x, y=data.y)
+    try:
+        with open(p, "xb") as f:  # exclusive: never replaces a file
+            np.savez(f, x=data.x, y=data.y)
+    except FileExistsError:
+        raise invalid("save_data", str(path), "a path that does not exist yet (files are never overwritten)") from None
+    except OSError as e:
+        raise invalid("save_data", str(path), f"a new file in a writable directory ({e.strerror})") from None
     return p

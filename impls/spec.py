@@ -38,7 +38,7 @@ def _int(name: str, value, lo: int, hi: int | None = None) -> int:
 
 
 def _finite(name: str, value, positive: bool = False, below_one: bool = False) -> float:
-    allowed = "a finite number" + (" > 0" if positive else "") + (" and < 1" if below_one else "")
+    allowed = "a finite number" + (" > 0" if positive else "") + (" in [0, 1)" if below_one else "")
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -64,7 +64,8 @@ def canonical_device(device: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Data:
-    """Training arrays shared by every backend: x int64 (n,) integers >= 0, y float64 (n,) = x mod 2."""
+    """Training arrays shared by every backend: x int64 (n,) integers >= 0, y float64 (n,) labels
+    in {0, 1} (x mod 2 for generated data; a user's file may label otherwise, and is scored so)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -82,8 +83,10 @@ class Data:
             raise invalid("data.x", f"non-integer value {bad}", "integers")
         if x.min() < 0 or x.max() >= X_MAX_LIMIT:
             raise invalid("data.x", f"range [{x.min()}, {x.max()}]", f"integers in [0, {X_MAX_LIMIT})")
-        if not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
-            raise invalid("data.y", f"dtype {y.dtype}", "finite numbers")
+        if not np.issubdtype(y.dtype, np.number) or not np.all((y == 0) | (y == 1)):
+            what = (f"dtype {y.dtype}" if not np.issubdtype(y.dtype, np.number)
+                    else f"label {y[(y != 0) & (y != 1)][0].item()!r}")
+            raise invalid("data.y", what, "labels 0 (even) and 1 (odd)")
         xi, yf = x.astype(np.int64), y.astype(np.float64)
         xi.setflags(write=False)
         yf.setflags(write=False)

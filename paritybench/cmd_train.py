@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import sys
 import time
 
@@ -76,15 +77,18 @@ def selected_runs(backends, variants, device) -> tuple[list[tuple[str, str]], li
                 raise invalid("variant", v, f"for backends {', '.join(names)}: one of {', '.join(allowed)}")
     pairs, skipped = [], []
     for b in names:
-        ok, why = registry.available(b, device)
+        ok, why = registry.available(b, "cpu" if b == "reference" else device)  # the reference: CPU
         if not ok:
-            if device != "cpu" and b != "reference":
+            if device != "cpu":
                 raise invalid("device", device, f"cpu for backend {b} here ({why})")
             skipped.append(f"{b}: skipped ({why})")
             continue
         for v in registry.VARIANTS[b]:
             if b == "reference" or not variants or v in variants:
                 pairs.append((b, v))
+    if not pairs:
+        raise invalid("backend", " ".join(names), "at least one backend that runs here: "
+                      + "; ".join(skipped))
     return pairs, skipped
 
 
@@ -107,10 +111,13 @@ def run(args) -> int:
     pairs, skipped = selected_runs(args.backend, args.variant, device)
     if args.method == "curriculum":  # a bad schedule fails before any training
         methods.resolve_schedule(args.schedule, data, recipe, None if args.data else args.x_max)
-    if args.save_data:
-        datamod.save(data, args.save_data)
-    if args.json:  # fail before training, not after
+    if args.json:  # every output checked before anything is written or trained
         check_new(args.json, field="json")
+    if args.save_data:
+        check_new(args.save_data, field="save_data")
+        if args.json and Path(args.json).resolve() == Path(args.save_data).resolve():
+            raise invalid("save_data", args.save_data, "a path other than --json's")
+        datamod.save(data, args.save_data)
     print(f"problem: {problem}  recipe: {recipe.optimizer} lr={recipe.lr:g} w0={_fmt(recipe.w0_array)} "
           f"steps={recipe.steps if args.method == 'plain' else 'per stage'} {recipe.dtype} "
           f"loss={recipe.loss} method={args.method} on {device}")

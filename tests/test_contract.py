@@ -145,3 +145,16 @@ def test_backends_implement_the_protocol(backend):
 def test_zero_steps_is_a_trajectory_of_one_row():
     t = impls.train("reference", impls.integers(6), Recipe(steps=0))
     assert t.w.shape == (1, 1) and t.w[0, 0] == 1.5
+
+
+def test_labels_must_be_0_or_1_and_accuracy_scores_the_given_labels():
+    import numpy as np
+
+    from impls import metrics
+    x = np.arange(10)
+    with pytest.raises(ValueError, match=r"^data\.y: got 'label 2'"):
+        Data(x, np.where(x == 3, 2, x % 2))
+    right, flipped = Data(x, x % 2), Data(x, 1 - x % 2)
+    w = [np.pi / 2, 1.0]
+    assert metrics.accuracy(right, w).tolist() == pytest.approx((1 - metrics.accuracy(flipped, w)).tolist())
+    assert metrics.accuracy(right, w)[0] == 1.0 and metrics.accuracy(flipped, w)[0] == 0.0
