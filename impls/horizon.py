@@ -52,9 +52,12 @@ def rounded(w: float, dtype: str) -> float:
         wf = float(w)
     except (TypeError, ValueError):
         raise invalid("w", w, "a finite number") from None
-    if not math.isfinite(wf) or wf == 0:
-        raise invalid("w", w, "a finite non-zero number")
-    return float(np.float64(wf).astype(_check_dtype(dtype)))
+    dt = _check_dtype(dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        wd = float(np.float64(wf).astype(dt)) if math.isfinite(wf) else wf
+    if not math.isfinite(wd) or wd == 0:
+        raise invalid("w", w, f"a finite number whose {dtype} rounding is finite and non-zero")
+    return wd
 
 
 def offset(w: float, dtype: str) -> tuple[float, int]:
@@ -70,7 +73,7 @@ def safe_bound(w: float, dtype: str) -> int:
     D, _ = offset(w, dtype)
     p, aw = PRECISION[dtype], abs(rounded(w, dtype))
     quarter = math.pi / 4 * (1 - 1e-12)      # margin for rounding in this float64 arithmetic
-    k = -60
+    k = math.floor(math.log2(aw)) - 1          # the binade of w x at x = 1, and one below
     while True:
         lo, hi = 2.0 ** k / aw, 2.0 ** (k + 1) / aw       # x with w x in [2^k, 2^(k+1))
         half = 2.0 ** (k - p)                              # half the spacing there
