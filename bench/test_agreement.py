@@ -11,7 +11,7 @@ asserted after the timing, so a disagreeing case is recorded and then fails with
 Profiles (fixture ``profile`` of bench/conftest.py; "default" when absent):
   default  the seed's recipe (sgd lr 4e-4) at x_max 6 and 1000, every backend but torch compiled,
            both dtypes: 14 cases per device, ~1-2 min on 2 CPU cores (ensembles dominate).
-  full     the whole matrix, 10 x_max x 4 recipes x 2 dtypes x 9 backend/dtype runs = 360 cases
+  full     the whole matrix, 10 x_max x 4 recipes x 9 backend/dtype runs = 360 cases
            per device (~50 chaotic combinations run 256-member ensembles): ~25-40 min on 2 cores.
 """
 from __future__ import annotations

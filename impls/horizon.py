@@ -201,4 +201,4 @@ def horizon(backend: str, w: float, dtype: str = "float32", device: str = "cpu",
     checks = {"samples_below": int(below.size), "window": [int(window[0]), int(window[-1])],
               "model_wrong_in_samples": int(model_below.sum()), "agrees_with_model": first == m}
     how = "bound + exact scan (model), backend checked on window and samples"
-    return Horizon(backend, dtype, wr, D, first if first is not None else None, m, safe, how, checks)
+    return Horizon(backend, dtype, wr, D, first, m, safe, how, checks)

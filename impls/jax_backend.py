@@ -132,7 +132,7 @@ class Runner:
             self.state = init_state(opt, self.w, recipe.lr)
             self.step, self.scan = compiled_steps(opt)
         self.ws, self.losses = [], []
-        self.seconds, self.compile_seconds = 0.0, 0.0
+        self.seconds = 0.0
 
     def advance(self, k: int) -> None:
         with precision(self.dtype), warnings.catch_warnings():
@@ -156,7 +156,7 @@ class Runner:
             w = np.concatenate([np.asarray(a) for a in self.ws] + [np.asarray(self.w)[None]])
             loss = np.concatenate([np.asarray(a) for a in self.losses] + [np.asarray(final)[None]])
         return Trajectory(name, self.variant, self.device, self.dtype, w, loss,
-                          seconds=self.seconds, compile_seconds=self.compile_seconds)
+                          seconds=self.seconds)
 
 
 def prepare(data: Data, recipe: Recipe, variant: str = "jit", device: str = "cpu") -> Runner:

@@ -44,6 +44,7 @@ import numpy as np
 
 from . import data as datamod
 from . import registry
+from .outcome import solution_distance
 from .spec import Data, Problem, Recipe, Trajectory, canonical_device, invalid
 
 METHODS = ("plain", "scaled", "curriculum")
@@ -68,12 +69,6 @@ def check_method(method: str) -> str:
     return method
 
 
-def distance_to_solution(w) -> np.ndarray:
-    """float64 (E,): |w - (pi/2 + k pi)| for the nearest integer k."""
-    w = np.atleast_1d(np.asarray(w, np.float64))
-    return np.abs((w - math.pi / 2 + math.pi / 2) % math.pi - math.pi / 2)
-
-
 def stage_steps(eta: float = 1.0, growth: float = GROWTH, u_in: float = U_IN) -> int:
     """T = SAFETY * (5 / (8 eta)) * (G^2 - 1) / u_in^2: steps to shrink |u| from u_in to u_in / G."""
     return int(math.ceil(SAFETY * 5 / (8 * eta) * (growth ** 2 - 1) / u_in ** 2))
@@ -82,7 +77,7 @@ def stage_steps(eta: float = 1.0, growth: float = GROWTH, u_in: float = U_IN) ->
 def default_schedule(x_max: int, w0=1.5, eta: float = 1.0, growth: int = GROWTH) -> tuple[Stage, ...]:
     """Stages X_0 = clip(floor(U_IN / max|d0|), 2, x_max), X_{k+1} = G X_k, ..., last X = x_max."""
     x_max = Problem(x_max=x_max).x_max
-    d0 = float(distance_to_solution(w0).max())
+    d0 = float(np.max(solution_distance(np.atleast_1d(w0))))
     x0 = int(np.clip(math.floor(U_IN / d0) if d0 > 0 else x_max, 2, x_max))
     ranges = [x0]
     while ranges[-1] * growth < x_max:
@@ -188,7 +183,7 @@ def curriculum(backend: str, data: Data, recipe: Recipe, variant: str | None = N
     mod = registry.get(backend)
     w = recipe.w0_array
     ws, losses, meta_stages = [], [], []
-    seconds = compile_seconds = 0.0
+    seconds = 0.0
     row = 0
     for k, st in enumerate(stages):
         d = stage_data(st, k == len(stages) - 1, data, top, seed)
@@ -200,14 +195,13 @@ def curriculum(backend: str, data: Data, recipe: Recipe, variant: str | None = N
         losses.append(t.loss[:-1])
         w = t.w[-1]
         seconds += t.seconds
-        compile_seconds += t.compile_seconds
         meta_stages.append({"x_max": st.x_max, "lr": st.lr, "steps": st.steps, "first_row": row,
                             "seconds": t.seconds, "data": "problem" if d is data else "generated"})
         row += st.steps
     ws.append(t.w[-1:])
     losses.append(t.loss[-1:])
     return Trajectory(t.backend, t.variant, t.device, t.dtype, np.concatenate(ws), np.concatenate(losses),
-                      seconds=seconds, compile_seconds=compile_seconds,
+                      seconds=seconds,
                       meta={"method": "curriculum", "eta": recipe.lr, "stages": meta_stages})
 
 

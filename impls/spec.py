@@ -186,8 +186,7 @@ class Trajectory:
     dtype: str
     w: np.ndarray
     loss: np.ndarray
-    seconds: float = float("nan")
-    compile_seconds: float = 0.0
+    seconds: float = float("nan")  # wall time of the steps (advance calls), compilation included
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):

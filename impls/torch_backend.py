@@ -126,7 +126,6 @@ class Runner:
     """The seed's training loop on the device; ``advance(k)`` runs k steps, history kept on device."""
 
     def __init__(self, data: Data, recipe: Recipe, variant: str, device: str):
-        t0 = time.perf_counter()
         self.recipe, self.variant, self.dtype = recipe, variant, recipe.dtype
         self.dev = torch_device(device)
         self.x, self.y, q = _columns(data, recipe.dtype, self.dev, recipe.loss)
@@ -138,8 +137,7 @@ class Runner:
             _allow_recompiles()
             self.train_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self._one_graph_step, dynamic=False))
         self.ws, self.losses = [], []
-        self.seconds, self.compile_seconds = 0.0, 0.0
-        self.setup_seconds = time.perf_counter() - t0
+        self.seconds = 0.0
 
     def _forward(self):
         return self.criterion(self.net(self.x), self.y)
@@ -193,7 +191,7 @@ class Runner:
         w = torch.cat(self.ws + [self.net.fc1.weight.detach().reshape(1, -1)]).cpu().numpy()
         loss = torch.cat(self.losses + [final.reshape(1, -1)]).cpu().numpy()
         return Trajectory(name, self.variant, canonical_device(self.dev.type), self.dtype, w, loss,
-                          seconds=self.seconds, compile_seconds=self.compile_seconds)
+                          seconds=self.seconds)
 
 
 def prepare(data: Data, recipe: Recipe, variant: str = "eager", device: str = "cpu") -> Runner:
