@@ -57,7 +57,7 @@ def test_chaotic_case_checked_as_ensemble():
 
 def test_float64_horizon_longer_than_float32_when_chaotic():
     # float64 starts ~1e-16 apart instead of ~1e-8: with the same growth per step it needs more
-    # steps to reach h/10. Measured: float32 5, float64 34 (torch) and 48 (jax).
+    # steps to reach h/10. Measured: float32 5, float64 41 (torch) and 48 (jax).
     require("torch")
     data = A.case_data(1000)
     ref = A.reference(1000, "sgd-lr0.0004")

@@ -72,11 +72,12 @@ def test_seed_picture_overlays_torch_and_jax_and_marks_where_they_part():
     labels = [ln.get_label() for ln in top.get_lines()]
     assert any(k.startswith("torch-eager") for k in labels) and any(k.startswith("jax-jit") for k in labels)
     assert any(abs(ln.get_ydata()[0] - math.pi / 2) < 1e-12 for ln in top.get_lines() if ln.get_label().startswith("π/2"))
-    # the seed's run is chaotic in float32: the title names the step where the two part (measured 4-25)
+    # the seed's run is chaotic in float32: the title names the step where torch and jax part,
+    # measured 21 here (the plot's own tolerance); DESIGN.md saw 4 to 25 on other machines
     title = top.get_title()
     assert "part at step" in title, title
     step = int(title.rsplit("step", 1)[1].split()[0])
-    assert 1 <= step <= 100
+    assert 4 <= step <= 25, step
     plot.plt.close(fig)
 
 
