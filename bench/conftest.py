@@ -101,8 +101,9 @@ def pytest_configure(config):
         text = safe_dumps(output_json, ensure_ascii=True, indent=4)
         try:
             write_new(target, text, "benchmark-json")
-        except ValueError as e:
+        except (ValueError, OSError) as e:
             bs.logger.warning(f"result JSON not written: {e}")
+            _SETTINGS["write_error"] = str(e)
             return
         _SETTINGS["written"] = str(target)
         bs.logger.info(f"Wrote benchmark data in: {target}", purple=True)
@@ -110,6 +111,13 @@ def pytest_configure(config):
     if not bs.disabled and not config.option.collectonly:
         bs.json = path or (s["results_dir"] / "pending.json")  # truthy: makes handle_saving write
         bs.save_json = save_json
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """A run whose result JSON could not be written has failed, whatever its cases did."""
+    if _SETTINGS.get("write_error") and session.exitstatus == 0:
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")

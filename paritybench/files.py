@@ -38,7 +38,13 @@ def write_new(path: str | Path, text: str, field: str = "json") -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary name only
-        os.link(tmp, p)  # fails if p appeared meanwhile: never replaces
+        try:
+            os.link(tmp, p)  # fails if p appeared meanwhile: never replaces
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive create, then write
+            with open(p, "x") as f:
+                f.write(text)
     except FileExistsError:
         raise ValueError(f"{field}: got {str(p)!r}; allowed: a path that does not exist yet "
                          "(result files are never overwritten)") from None
