@@ -24,7 +24,16 @@ _jax_listening = [False]
 
 
 def installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    """Whether ``module`` can be imported here (a module set to None in sys.modules cannot)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ValueError, ImportError):
+        return False
+
+
+def loaded(module: str) -> bool:
+    """Whether ``module`` is imported in this process (not merely blocked as None)."""
+    return sys.modules.get(module) is not None
 
 
 def cpus() -> int:
@@ -34,7 +43,7 @@ def cpus() -> int:
 
 def pin_threads(threads: int) -> None:
     """Make T threads the setting of both frameworks; call before JAX is imported."""
-    if "jax" in sys.modules or "jaxlib" in sys.modules:
+    if loaded("jax") or loaded("jaxlib"):
         raise RuntimeError("pin_threads must run before jax is imported")
     if hasattr(os, "sched_setaffinity") and threads < cpus():
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
@@ -53,7 +62,7 @@ def thread_counts() -> dict:
     """The thread settings in force: torch's, XLA's pool (= CPUs of the process), XLA_FLAGS."""
     out = {"cpus_of_process": cpus(), "xla_cpu_threads": cpus(),
            "xla_flags": os.environ.get("XLA_FLAGS", ""), "numpy": 1}
-    if "torch" in sys.modules:
+    if loaded("torch"):
         import torch
         out["torch_intra_op"] = torch.get_num_threads()
         out["torch_inter_op"] = torch.get_num_interop_threads()
@@ -61,7 +70,7 @@ def thread_counts() -> dict:
 
 
 def _listen_jax() -> None:
-    if _jax_listening[0] or "jax" not in sys.modules:
+    if _jax_listening[0] or not loaded("jax"):
         return
     import jax.monitoring
 
@@ -79,10 +88,10 @@ def compile_events(backend: str) -> int:
     torch: torch._dynamo's count of graphs compiled (``counters['stats']['unique_graphs']``);
     jax: the jaxpr-trace and backend-compile events of ``jax.monitoring``. 0 for numpy.
     """
-    if backend == "torch" and "torch" in sys.modules:
+    if backend == "torch" and loaded("torch"):
         from torch._dynamo.utils import counters
         return int(counters["stats"]["unique_graphs"])
-    if backend == "jax" and "jax" in sys.modules:
+    if backend == "jax" and loaded("jax"):
         _listen_jax()
         return _jax_events[0]
     return 0
@@ -97,7 +106,7 @@ def fresh(backend: str) -> None:
     same code, and past ``recompile_limit`` (8) dynamo silently runs eager. A reset per case keeps
     each compiled case compiled (inductor's on-disk cache keeps the recompile cheap).
     """
-    if backend == "torch" and "torch" in sys.modules:
+    if backend == "torch" and loaded("torch"):
         import torch._dynamo
         torch._dynamo.reset()
     if backend == "jax":
@@ -129,11 +138,11 @@ def device_names() -> dict:
     except OSError:
         pass
     out = {"cpu": cpu, "torch_gpu": None, "jax_gpu": None}
-    if "torch" in sys.modules:
+    if loaded("torch"):
         import torch
         if torch.cuda.is_available():
             out["torch_gpu"] = torch.cuda.get_device_name(0)
-    if "jax" in sys.modules:
+    if loaded("jax"):
         import jax
         try:
             out["jax_gpu"] = str(jax.devices("gpu")[0].device_kind)

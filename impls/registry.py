@@ -36,9 +36,16 @@ def available(name: str, device: str = "cpu") -> tuple[bool, str]:
     """(True, "") if backend ``name`` runs on ``device`` here, else (False, the reason)."""
     _check_name(name)
     device = canonical_device(device)
-    if name in _FRAMEWORK and importlib.util.find_spec(_FRAMEWORK[name]) is None:
+    if name in _FRAMEWORK and not _installed(_FRAMEWORK[name]):
         return False, f"{_FRAMEWORK[name]} is not installed"
     return get(name).available(device)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ValueError, ImportError):  # e.g. sys.modules[module] = None: blocked
+        return False
 
 
 def check_variant(name: str, variant: str | None) -> str:
