@@ -15,7 +15,8 @@ from impls import Problem, Recipe
 from conftest import require
 from tolerances import loss_grad_truth, trajectory_truth
 
-FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI checks the same examples every run, so a red run is reproducible
+FAST = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 problems = st.builds(Problem, n=st.integers(1, 200), x_max=st.integers(2, 40), seed=st.integers(0, 2**32 - 1))
 recipes = st.builds(
@@ -33,7 +34,7 @@ def test_data_properties(p):
     np.testing.assert_array_equal(impls.generate(p).x, d.x)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # jit per example
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # jit per example
 @given(problems, recipes, st.sampled_from([("reference", "numpy"), ("torch", "eager"), ("jax", "jit"), ("jax", "scan")]))
 def test_runs_match_the_reference_within_the_bound(p, r, case):
     """Any small problem and recipe: shapes, w[0] = fl(w0), every step within the derived bound
