@@ -14,7 +14,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -203,13 +202,11 @@ def test_a_cpu_run_against_a_gpu_run_with_across_devices(tmp_path, capsys):
     assert rc == 0 and "87 cases compared, 0 only in old, 0 only in new" in out
 
 
-def test_compare_answers_in_under_2_seconds():
-    t0 = time.perf_counter()
+def test_compare_runs_as_a_command():
+    # its speed (target < 2 s) is a benchmark: bench/test_tools.py
     r = subprocess.run([sys.executable, "-m", "paritybench.cli", "compare", str(RUN), str(RUN)],
                        capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    assert r.returncode == 0, r.stderr
-    assert wall < 2.0, f"compare took {wall:.2f} s (target < 2 s, interpreter start included)"
+    assert r.returncode == 0 and "no regression" in r.stdout, r.stderr
 
 
 # ------------------------------------------------------------------ bad input
