@@ -1,6 +1,6 @@
 """What the benchmarks need to know from the frameworks themselves: threads, compile events, versions.
 
-Each framework is imported lazily and only if installed (``importlib.util.find_spec``), so a machine
+Each framework is imported lazily and only if installed (``impls.registry.installed``), so a machine
 without JAX (or torch) runs the other half.
 
 Threads: torch takes ``torch.set_num_threads(T)``; XLA:CPU has no such switch (jax issues #743,
@@ -11,24 +11,17 @@ threads for both = the process pinned to T CPUs (``os.sched_setaffinity``, befor
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 import sys
 from importlib import metadata
 
+from impls.registry import installed
+
 _JAX_COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
                        "/jax/core/compile/backend_compile_duration")
 _jax_events = [0]
 _jax_listening = [False]
-
-
-def installed(module: str) -> bool:
-    """Whether ``module`` can be imported here (a module set to None in sys.modules cannot)."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ValueError, ImportError):
-        return False
 
 
 def loaded(module: str) -> bool:

@@ -145,16 +145,17 @@ class Runner:
             else:
                 for _ in range(k):
                     self.w, self.state, (w, loss) = self.step(self.w, self.state, self.x, self.y, self.q)
-                    self.ws.append(w[None])
-                    self.losses.append(loss[None])
+                    self.ws.append(w)  # (E,): reshaped on the host in trajectory(), no op per step
+                    self.losses.append(loss)
             synchronize((self.w, self.state, self.ws[-1:], self.losses[-1:]))
             self.seconds += time.perf_counter() - t0
 
     def trajectory(self) -> Trajectory:
         with precision(self.dtype):
             final, _ = loss_and_grads(self.w, self.x, self.y, self.q)
-            w = np.concatenate([np.asarray(a) for a in self.ws] + [np.asarray(self.w)[None]])
-            loss = np.concatenate([np.asarray(a) for a in self.losses] + [np.asarray(final)[None]])
+            E = self.recipe.ensemble
+            w = np.concatenate([np.asarray(a).reshape(-1, E) for a in self.ws + [self.w]])
+            loss = np.concatenate([np.asarray(a).reshape(-1, E) for a in self.losses + [final]])
         return Trajectory(name, self.variant, self.device, self.dtype, w, loss,
                           seconds=self.seconds)
 

@@ -36,12 +36,13 @@ def available(name: str, device: str = "cpu") -> tuple[bool, str]:
     """(True, "") if backend ``name`` runs on ``device`` here, else (False, the reason)."""
     _check_name(name)
     device = canonical_device(device)
-    if name in _FRAMEWORK and not _installed(_FRAMEWORK[name]):
+    if name in _FRAMEWORK and not installed(_FRAMEWORK[name]):
         return False, f"{_FRAMEWORK[name]} is not installed"
     return get(name).available(device)
 
 
-def _installed(module: str) -> bool:
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported here (False also when it is blocked as None)."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ValueError, ImportError):  # e.g. sys.modules[module] = None: blocked
