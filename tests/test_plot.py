@@ -90,8 +90,11 @@ def test_convergence_grid_and_map():
     for g in grid.values():
         assert g.shape == (2, 1) and ((0 <= g) & (g <= 1)).all()
         # x_max 4, lr 1e-2: the basin half-width pi/12 is wide and the gradient tame: starts in
-        # [1, 2] fall in; at x_max 1000 (h = 7.9e-4) none of 8 starts lands in the basin
-        assert g[0, 0] > 0.5 and g[1, 0] == 0
+        # [1, 2] fall in. At x_max 1000 (h = 7.9e-4) the dynamics are chaotic and a start lands in
+        # the basin only by chance: the float64 reference solves 1 of 256 starts (0.4%); torch
+        # float32 solved 0 of these 8 natively and 1 under ATEN_CPU_CAPABILITY=default (an Intel
+        # Xeon). At p <= 2%, 3 or more of 8 has probability < 5e-4.
+        assert g[0, 0] > 0.5 and g[1, 0] <= 2 / 8
     grid["jax-scan float32"][1, 0] = 0.125  # a disagreement must be outlined
     fig = plot.convergence(grid, x_maxes, lrs, starts=8, steps=100)
     labelled(fig)
