@@ -33,6 +33,25 @@ def available(device: str = "cpu") -> tuple[bool, str]:
     return True, ""
 
 
+def numeric_environment() -> dict:
+    """What decides XLA:CPU's code here: versions, XLA_FLAGS, the ISA cap ``--xla_cpu_max_isa``
+    (XLA's counterpart of ATEN_CPU_CAPABILITY; unset = every feature of the host), thread pool.
+
+    jaxlib exposes no API for the CPU target's features; its LLVM IR dumps (--xla_dump_to) name no
+    target-cpu, only "prefer-vector-width" (docs/numerics.md)."""
+    import os
+    import re
+
+    import jaxlib
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    cap = re.search(r"--xla_cpu_max_isa=(\S+)", flags)
+    return {"version": jax.__version__, "jaxlib": jaxlib.__version__,
+            "platform_version": jax.devices("cpu")[0].client.platform_version,
+            "xla_flags": flags, "xla_cpu_max_isa": cap.group(1).upper() if cap else "host",
+            "cpu_devices": len(jax.devices("cpu"))}
+
+
 def jax_device(device: str):
     return jax.devices("gpu" if canonical_device(device) == "gpu" else "cpu")[0]
 

@@ -13,6 +13,8 @@ mean losses, so each weight gets exactly its own member's gradient.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 
 import numpy as np
@@ -23,6 +25,48 @@ from .spec import Data, Recipe, Trajectory, canonical_device, invalid
 name = "torch"
 variants = ("eager", "compiled")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def numeric_key() -> str:
+    """'torch<version>-<CPU capability>-<hash of the CPU model and ISA flags>': what a compiled
+    CPU kernel's numbers depend on beyond its source (e.g. torch2.13.0+cpu-AVX2-1a2b3c4d)."""
+    from .numenv import cpu_model, cpu_flags
+    ident = (cpu_model() + " " + " ".join(cpu_flags())).encode()
+    return (f"torch{torch.__version__}-{torch.backends.cpu.get_cpu_capability()}-"
+            f"{hashlib.sha256(ident).hexdigest()[:8]}")
+
+
+def key_inductor_cache() -> str:
+    """Point inductor's on-disk cache (TORCHINDUCTOR_CACHE_DIR) at a subdirectory of the chosen one
+    named by ``numeric_key()``, and return it.
+
+    Inductor's cache keys omit the CPU capability: kernels built under one ATEN_CPU_CAPABILITY are
+    served under another and compute wrong numbers (torch 2.13.0: a compiled Adam step's loss
+    0.194 for 0.381; docs/bugs/inductor-cache-cpu-capability.md). A trailing component from an
+    earlier key (a parent process's, inherited through the environment) is replaced, not nested.
+    """
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+    base = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or default_cache_dir()
+    base = os.path.abspath(base)
+    if os.path.basename(base).startswith("paritybench-"):
+        base = os.path.dirname(base)
+    path = os.path.join(base, "paritybench-" + numeric_key())
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = path
+    return path
+
+
+key_inductor_cache()  # before anything is compiled in this process
+
+
+def numeric_environment() -> dict:
+    """What decides torch's CPU code here: version, the CPU capability its kernels dispatch to
+    (ATEN_CPU_CAPABILITY caps it), threads, the BLAS/OpenMP of its build, inductor's cache key."""
+    import re
+    blas = re.search(r"BLAS_INFO=([^,]+)", torch.__config__.show())
+    return {"version": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
+            "blas": blas and blas.group(1), "mkldnn": torch.backends.mkldnn.is_available(),
+            "inductor_cache_key": numeric_key()}
 
 
 def available(device: str = "cpu") -> tuple[bool, str]:
