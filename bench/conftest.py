@@ -6,6 +6,7 @@ Options (each also an environment variable):
   --backend reference,torch,jax PARITYBENCH_BACKEND  frameworks to run; default all
   --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default all CPUs
   --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
+  --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
@@ -38,6 +39,7 @@ def pytest_addoption(parser):
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
     g.addoption("--threads", default=None, help="threads for torch and XLA (default: all CPUs); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
+    g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
 
 def _opt(config, name: str, env: str):
@@ -61,8 +63,14 @@ def settings(config) -> dict:
         if not 1 <= threads <= frameworks.cpus():
             raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}")
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
+    plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
+    known = {c.id for c in timing.cases(profile)}
+    for cid in plant:
+        if cid not in known:
+            raise ValueError(f"plant: got case {cid!r}; allowed: a throughput case id of profile "
+                             f"{profile}, e.g. {next(iter(sorted(known)))}")
     return {"profile": profile, "devices": devices, "backends": backends, "threads": threads,
-            "results_dir": results}
+            "results_dir": results, "plant": plant}
 
 
 def _output_path(config, s: dict):
@@ -159,13 +167,17 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["threads"] = frameworks.thread_counts()
     machine_info["threads"]["set"] = _SETTINGS.get("threads")
     machine_info["paritybench_profile"] = _SETTINGS.get("profile")
+    from impls import numenv
+    machine_info["numeric"] = numenv.describe(
+        [b for b in ("torch", "jax") if b in (_SETTINGS.get("backends") or ())])
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     timing.add_floor_ratios([b.get("extra_info", {}) for b in output_json.get("benchmarks", [])])
     output_json["paritybench"] = {"profile": _SETTINGS.get("profile"),
                                   "wall_seconds": time.time() - _STARTED[0],
-                                  "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED]}
+                                  "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
+                                  "planted": _SETTINGS.get("plant") or {}}
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's tables

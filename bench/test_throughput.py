@@ -6,9 +6,16 @@ How one case is timed (``measure``):
   2. three probe calls of PROBE_K steps: the first compiles, the others estimate the step time;
   3. K = the power of two making a call >= CALL_TARGET (2 ms); if K != PROBE_K, two more calls
      at K (a scan compiles again for a new K); compile_seconds = sum of (first call - steady call);
-  4. ``benchmark.pedantic(advance, (K,), rounds, warmup_rounds=1)``; the framework's compile events
-     are counted around it: any trace or compile inside the timed region fails the case.
-Floors (sum(sin(w x) + cos(w x)), ``Backend.floor``) are timed the same way, before the cases.
+  4. paired rounds: the same framework's floor pass (sum(sin(w x) + cos(w x)), ``Backend.floor``,
+     prepared and warmed the same way, Kf passes per call) is timed before each round and once after
+     the last (pytest-benchmark's ``setup`` hook, outside the case's timed call), so each round
+     gives a ratio step / floor measured in the same second (``timing.paired_info``);
+     ``benchmark.pedantic(advance, rounds, warmup_rounds=1)`` keeps pytest-benchmark's own stats of
+     the step. The framework's compile events are counted around it: any trace or compile inside
+     the timed rounds fails the case.
+Floors are also timed alone (test_floor): the fastest floor of any framework per shape gives
+floor_ratio_best. PARITYBENCH_PLANT='CASE_ID=1.3' slows a case for real (``timing.planted``), to
+test the gate.
 """
 from __future__ import annotations
 
@@ -54,9 +61,8 @@ def _timed(fn, k: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(benchmark, fn, backend: str, compiles: bool, budget: float):
-    """Time fn(k) (blocking) honestly; returns (K, seconds of each timed call, compile_seconds)."""
-    c0 = frameworks.compile_events(backend)
+def warm(fn) -> tuple[int, float, float]:
+    """Compile and calibrate fn: (K, seconds of one steady call of K, compile_seconds)."""
     first, *steady = (_timed(fn, timing.PROBE_K) for _ in range(3))
     call = min(steady)
     compile_seconds = max(0.0, first - call)
@@ -64,19 +70,38 @@ def measure(benchmark, fn, backend: str, compiles: bool, budget: float):
     if k != timing.PROBE_K:
         first_k, call = _timed(fn, k), _timed(fn, k)
         compile_seconds += max(0.0, first_k - call)
+    return k, call, compile_seconds
+
+
+def measure(benchmark, fn, backend: str, compiles: bool, budget: float, floor=None):
+    """Time fn(k) (blocking) honestly; returns (K, seconds of each timed call, compile_seconds,
+    paired) with paired = (Kf, floor call seconds, one more than the rounds) when ``floor`` is
+    given (a blocking floor(kf) timed between the rounds), else None."""
+    c0 = frameworks.compile_events(backend)
+    k, call, compile_seconds = warm(fn)
+    kf, floor_call = warm(floor)[:2] if floor is not None else (0, 0.0)
     graphs = frameworks.compile_events(backend) - c0
     if compiles and graphs == 0:
         _fail(benchmark, f"{backend}: no compile event during warm-up: the variant ran uncompiled")
+    floor_calls = []
+
+    def floor_round():  # runs before each round (warm-up included), outside the timed call
+        floor_calls.append(_timed(floor, kf))
+
     before = frameworks.compile_events(backend)
-    benchmark.pedantic(fn, args=(k,), rounds=timing.choose_rounds(call, budget),
-                       warmup_rounds=1, iterations=1)
+    benchmark.pedantic(fn, args=(k,), rounds=timing.choose_rounds(call + floor_call, budget),
+                       warmup_rounds=1, iterations=1, setup=floor_round if floor else None)
+    if floor is not None:
+        floor_round()  # the last round's other side
     after = frameworks.compile_events(backend)
     if after != before:
         _fail(benchmark, f"{backend}: {after - before} trace/compile events inside the timed region "
                          f"(a recompilation at K={k})")
     if benchmark.disabled or not benchmark.stats:
-        return k, None, compile_seconds
-    return k, list(benchmark.stats.stats.data), compile_seconds
+        return k, None, compile_seconds, None
+    calls = list(benchmark.stats.stats.data)
+    # floor_calls[0] preceded the warm-up round: drop it, keep one before each timed round + the last
+    return k, calls, compile_seconds, ((kf, floor_calls[1:]) if floor is not None else None)
 
 
 def _fail(benchmark, why: str) -> None:
@@ -91,12 +116,17 @@ def _check_harness(benchmark, info: dict) -> None:
                          f"{timing.HARNESS_LIMIT:.0%}): K={info.get('steps_per_call', info.get('passes_per_call'))}")
 
 
-def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harness: float, info_of):
-    """measure() fn, then record info_of(K, calls, compile_seconds, threads, harness) and check it."""
-    k, calls, compile_s = measure(benchmark, fn, backend, compiles, timing.CASE_BUDGET[settings["profile"]])
+def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harness: float, info_of,
+               floor=None):
+    """measure() fn (paired with ``floor`` if given), then record info_of(K, calls, compile_seconds,
+    threads, harness) plus the paired ratios, and check it."""
+    k, calls, compile_s, paired = measure(benchmark, fn, backend, compiles,
+                                          timing.CASE_BUDGET[settings["profile"]], floor)
     if calls is None:
         return
     info = info_of(k, calls, compile_s, settings["threads"], harness)
+    if paired is not None:
+        info.update(timing.paired_info(calls, k, paired[1], paired[0]))
     benchmark.extra_info.update(info)
     _check_harness(benchmark, info)
 
@@ -114,13 +144,21 @@ def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
 
 
 def test_step(benchmark, case, bench_settings, harness_seconds):
-    """K training steps of one backend/variant per timed call, history recorded as in training."""
+    """K training steps of one backend/variant per timed call, history recorded as in training,
+    in rounds paired with the framework's floor pass."""
     c = case
     require(c.backend, c.device)
     frameworks.fresh(c.backend)
     benchmark.group = f"step {c.device} {c.dtype} n={c.n} {c.optimizer} E={c.E}"
     recipe = Recipe(optimizer=c.optimizer, lr=timing.LR, w0=w0_of(c.E), steps=1, dtype=c.dtype)
-    runner = impls.get(c.backend).prepare(data_of(c.n), recipe, c.variant, c.device)
+    backend = impls.get(c.backend)
+    runner = backend.prepare(data_of(c.n), recipe, c.variant, c.device)
+    floor = backend.floor(data_of(c.n), np.asarray(w0_of(c.E), dtype=np.float64), c.dtype, c.device)
     compiles = c.variant in ("compiled", "jit", "scan")
-    _time_case(benchmark, runner.advance, c.backend, compiles, bench_settings, harness_seconds,
-               lambda *a: timing.step_info(c, *a))
+    step = runner.advance
+    factor = bench_settings.get("plant", {}).get(c.id)
+    if factor:
+        step = timing.planted(step, factor)
+        benchmark.extra_info["planted_slowdown"] = factor
+    _time_case(benchmark, step, c.backend, compiles, bench_settings, harness_seconds,
+               lambda *a: timing.step_info(c, *a), floor=floor)

@@ -11,8 +11,11 @@ Vocabulary
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from statistics import median
+
+from paritybench.stats import median_ci
 
 PROFILES = ("default", "full")
 DEVICES = ("cpu", "gpu")
@@ -29,8 +32,8 @@ CALL_TARGET = 2e-3   # seconds per timed call (>= ~1 ms asked; 2 ms leaves room 
 K_MAX = 1 << 14      # steps per call at most
 PROBE_K = 4          # steps of the first (compiling) calls, which also estimate the step time
 HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
-ROUNDS_MIN, ROUNDS_MAX = 5, 50
-CASE_BUDGET = {"default": 0.4, "full": 1.0}  # seconds of timed calls per case (rounds x call)
+ROUNDS_MIN, ROUNDS_MAX = 12, 60  # >= 12 paired rounds: a 95% CI of the median ratio and the gate's rank test
+CASE_BUDGET = {"default": 1.0, "full": 2.0}  # seconds of timed calls per case (rounds x (call + floor call))
 KINDS = ("throughput", "floor")
 
 
@@ -142,6 +145,56 @@ def choose_rounds(seconds_per_call: float, budget: float,
     return max(lo, min(hi, int(budget / seconds_per_call)))
 
 
+def paired_ratios(case_calls: list[float], k: int, floor_calls: list[float], kf: int) -> list[float]:
+    """Per round i, (case_i / k) / (mean(floor_i, floor_i+1) / kf): the step time over the floor
+    pass time measured on both sides of it, so that a load change that ramps over the round
+    cancels to first order. ``floor_calls`` has one more entry than ``case_calls``."""
+    if len(floor_calls) != len(case_calls) + 1:
+        raise ValueError(f"floor_calls: got {len(floor_calls)} for {len(case_calls)} rounds; "
+                         "allowed: one floor call before each round and one after the last")
+    return [(c / k) / ((floor_calls[i] + floor_calls[i + 1]) / 2 / kf)
+            for i, c in enumerate(case_calls)]
+
+
+def paired_info(case_calls: list[float], k: int, floor_calls: list[float], kf: int) -> dict:
+    """extra_info fields of paired timing: the per-round ratios, their median and its 95% CI."""
+    ratios = paired_ratios(case_calls, k, floor_calls, kf)
+    lo, hi = median_ci(ratios)
+    return {"floor_ratio": median(ratios), "floor_ratio_ci95": [lo, hi],
+            "floor_seconds_per_step": median(floor_calls) / kf, "floor_passes_per_call": kf,
+            "paired_ratios": ratios, "paired_rounds": len(ratios)}
+
+
+def parse_plant(text: str | None) -> dict[str, float]:
+    """PARITYBENCH_PLANT 'CASE_ID=FACTOR[,...]' -> {case id: factor}: a real, measured slowdown
+    of those cases (``planted``), for testing the gate. FACTOR in (1, 10]."""
+    out = {}
+    for item in filter(None, (text or "").split(",")):
+        cid, _, f = item.partition("=")
+        try:
+            factor = float(f)
+        except ValueError:
+            factor = float("nan")
+        if not cid.strip() or not 1 < factor <= 10:
+            raise ValueError(f"plant: got {item!r}; allowed: CASE_ID=FACTOR with FACTOR > 1 and <= 10, "
+                             "comma-separated")
+        out[cid.strip()] = factor
+    return out
+
+
+def planted(fn, factor: float):
+    """fn, made ``factor`` times slower for real: after each call, spin (busy, like the work) for
+    (factor - 1) x the call's own duration. Timed by the same harness as every case."""
+    def slow(k):
+        t0 = time.perf_counter()
+        out = fn(k)
+        end = t0 + factor * (time.perf_counter() - t0)
+        while time.perf_counter() < end:
+            pass
+        return out
+    return slow
+
+
 def quartiles(data) -> tuple[float, float, float]:
     """(q1, median, q3) by the median-of-halves rule (pytest-benchmark's own)."""
     xs = sorted(data)
@@ -172,7 +225,7 @@ def step_info(case: Case, k: int, call_seconds: list[float], compile_seconds: fl
         "compile_seconds": compile_seconds, "floor_seconds_per_step": None,
         "floor_ratio": None, "floor_ratio_best": None, "threads": threads,
         "iqr_over_median": iqr_over_median(call_seconds),
-        "harness_fraction": harness_seconds / m,
+        "harness_fraction": harness_seconds / m, "round_seconds": [c / k for c in call_seconds],
     }
 
 
@@ -185,6 +238,7 @@ def floor_info(fl: Floor, k: int, call_seconds: list[float], compile_seconds: fl
         "n": fl.n, "E": fl.E, "passes_per_call": k, "seconds_per_pass": m / k,
         "compile_seconds": compile_seconds, "threads": threads,
         "iqr_over_median": iqr_over_median(call_seconds), "harness_fraction": harness_seconds / m,
+        "round_seconds": [c / k for c in call_seconds],
     }
 
 
@@ -195,7 +249,8 @@ def _floor_key(info: dict) -> tuple:
 def add_floor_ratios(infos: list[dict]) -> list[dict]:
     """Fill floor_seconds_per_step, floor_ratio, floor_ratio_best of every throughput info in place.
 
-    floor_ratio      = seconds_per_step / seconds_per_pass of the same framework's floor
+    floor_ratio      = seconds_per_step / seconds_per_pass of the same framework's floor case; a case
+                       timed in paired rounds (``paired_info``) keeps its own median paired ratio
     floor_ratio_best = seconds_per_step / the fastest floor of any framework, same device and shape
     None where the floor was not run (filtered out or skipped). Other kinds pass through untouched.
     """
@@ -208,11 +263,13 @@ def add_floor_ratios(infos: list[dict]) -> list[dict]:
     for i in infos:
         if i.get("kind") != "throughput":
             continue
-        f = own.get((i["backend"],) + _floor_key(i))
         b = best.get(_floor_key(i))
+        i["floor_ratio_best"] = i["seconds_per_step"] / b if b else None
+        if i.get("paired_ratios"):
+            continue  # measured in the same rounds as the case: kept
+        f = own.get((i["backend"],) + _floor_key(i))
         i["floor_seconds_per_step"] = f
         i["floor_ratio"] = i["seconds_per_step"] / f if f else None
-        i["floor_ratio_best"] = i["seconds_per_step"] / b if b else None
     return infos
 
 

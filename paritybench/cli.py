@@ -15,6 +15,7 @@ COMMANDS = {
     "horizon": "paritybench.cmd_horizon",
     "compare": "paritybench.cmd_compare",
     "plot": "paritybench.cmd_plot",
+    "report": "paritybench.cmd_report",
 }
 
 

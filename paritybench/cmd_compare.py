@@ -1,8 +1,9 @@
 """`paritybench compare RUN.json` tables one run; `paritybench compare OLD.json NEW.json` gates on two.
 
-Exit status: 0 = no regression (or one run shown), 1 = a regression (a case slower beyond the
-threshold and both runs' spread, or a changed outcome), 2 = bad input (one line on stderr).
-Input files are only read.
+Exit status: 0 = no regression (or one run shown), 1 = a regression (a case slower: its paired
+step/floor ratios moved by more than the threshold with a Mann-Whitney p < alpha; or a changed
+outcome), 2 = bad input (one line on stderr). Across different machines no absolute time is
+ever gated. Rules: paritybench/verdict.py and docs/compare.md. Input files are only read.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import argparse
 import os
 import sys
 
-from . import compare, resultfile
+from . import compare, render, resultfile
+from . import verdict as V
 
 
 def add_parser(sub) -> None:
@@ -21,11 +23,15 @@ def add_parser(sub) -> None:
     p.add_argument("--baseline", metavar="BACKEND-VARIANT",
                    help="ratio column relative to this case in each group, e.g. jax-scan "
                         "(default: the group's fastest)")
-    p.add_argument("--threshold", default="10%", type=_fraction, metavar="PCT",
-                   help="smallest change that counts, e.g. 10%% or 0.1 (default 10%%)")
+    p.add_argument("--threshold", default=V.MIN_EFFECT, type=_fraction, metavar="PCT",
+                   help=f"smallest change that counts, e.g. 15%% or 0.15 (default {100 * V.MIN_EFFECT:.0f}%%)")
+    p.add_argument("--alpha", default=V.ALPHA, type=_alpha, metavar="P",
+                   help=f"significance level of the rank test per case (default {V.ALPHA:g})")
+    p.add_argument("--absolute", action="store_true",
+                   help="also gate absolute times per step (only when both runs' machines match)")
     p.add_argument("--across-devices", action="store_true",
                    help="match cases whose ids differ only in the device (a CPU run against a GPU run)")
-    p.add_argument("--format", default="terminal", choices=compare.FORMATS,
+    p.add_argument("--format", default="terminal", choices=render.FORMATS,
                    help="terminal (<= 100 columns), markdown, csv or json")
     p.set_defaults(run=run)
 
@@ -40,27 +46,36 @@ def _fraction(text: str) -> float:
     return v
 
 
+def _alpha(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: a probability > 0 and < 1, e.g. 0.001")
+    return v
+
+
 def run(args) -> int:
     if len(args.files) > 2:
         raise ValueError(f"files: got {len(args.files)} files; allowed: RUN.json, or OLD.json NEW.json")
     if len(args.files) == 1:
         r = resultfile.load(args.files[0], "run")
         tables = compare.run_tables(r, args.baseline)
-        _emit(compare.render(tables, args.format))
+        _emit(render.render(tables, args.format))
         return 0
     if args.baseline is not None:
         raise ValueError(f"baseline: got {args.baseline!r}; allowed: only with one file (the ratio "
                          "column of a single run's tables)")
     old = resultfile.load(args.files[0], "old")
     new = resultfile.load(args.files[1], "new")
-    d = compare.compare_runs(old, new, args.threshold, args.across_devices)
+    rules = V.Rules(alpha=args.alpha, min_effect=args.threshold, absolute=args.absolute)
+    d = compare.compare_runs(old, new, rules, args.across_devices)
     n_common = len(d.table.rows)
     footer = [f"{n_common} cases compared, {len(d.only_old)} only in old, {len(d.only_new)} only in new; "
               + (f"REGRESSION ({len(d.regressions)}):" if d.regressions else "no regression")]
     footer += [f"  {line}" for line in d.regressions]
-    header = (["differences between the two runs' machines and versions:"] + [f"  {h}" for h in d.header]
-              if d.header else ["same machine_info and versions in both runs"])
-    _emit(compare.render(compare.diff_tables(d), args.format, header, footer))
+    _emit(render.render(compare.diff_tables(d), args.format, d.header, footer))
     return 1 if d.regressions else 0
 
 

@@ -1,90 +1,30 @@
-"""Tables from result files: one run across frameworks, and two runs before/after (a regression gate).
+"""Tables from result files: one run across frameworks, and two runs before/after (the gate).
 
 One run: a table per group of identical throughput cases (same n, E, optimizer, dtype, device), one
 row per backend-variant, fastest first, the group's floors beside them:
   steps/s = 1 / median seconds per step;  samples/s = n E steps/s;
   x base  = median seconds per step / the baseline's (1.00 = the baseline, 2.00 = twice its time);
-  x floor = seconds per step / the same framework's floor pass (extra_info floor_ratio, or computed
-            from the floor case of the same backend, n, E, dtype and device in the run).
+  x floor = seconds per step / the same framework's floor pass: the median of the paired rounds'
+            ratios where the case has them, else from the floor case of the same backend, n, E,
+            dtype and device in the run.
 Agreement cases get a table per (dtype, device): outcome per backend-variant beside the float64
 reference's, with the horizon (first step where the weights part) after '@'.
 
-Two runs: per case (matched by fullname) old and new median seconds per step, ratio new/old and a
-verdict. A change counts only when it exceeds both the threshold and the noise:
-  slower  new/old > 1 + threshold  and  new q1 > old q3   (the interquartile ranges do not overlap)
-  faster  old/new > 1 + threshold  and  new q3 < old q1
-  same    otherwise.
-A slower case or a changed outcome is a regression.
+Two runs: per case (matched by fullname) the paired floor ratios old and new, their ratio, the
+absolute times for information, and the verdict of ``verdict.judge_case`` (rules in verdict.py,
+statistics in stats.py, rendering in render.py). A slower case or a changed outcome is a
+regression.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from . import verdict as V
+from .render import Column, Table, pct, seconds, short, si, times
 from .resultfile import Case, Run, flatten
-
-FORMATS = ("terminal", "markdown", "csv", "json")
-WIDTH = 100
-
-
-@dataclass
-class Column:
-    name: str
-    fmt: callable = str
-    align: str = ">"
-
-
-@dataclass
-class Table:
-    """A titled table: raw values in rows (for csv/json), each column's fmt for text formats."""
-
-    title: str
-    columns: list
-    rows: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-
-    def text_rows(self) -> list[list[str]]:
-        return [[_cell(c.fmt, v) for c, v in zip(self.columns, r)] for r in self.rows]
-
-
-def _cell(fmt, v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return fmt(v)
-
-
-def si(v: float) -> str:
-    """3 significant digits with k/M/G: 12345 -> '12.3k'."""
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(v) >= scale:
-            return f"{v / scale:.3g}{unit}"
-    return f"{v:.3g}"
-
-
-def seconds(v: float) -> str:
-    """A duration with its unit: 1.23 ms, 45.6 us."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if abs(v) >= scale:
-            return f"{v / scale:.3g} {unit}"
-    return f"{v / 1e-9:.3g} ns"
-
-
-def times(v: float) -> str:
-    return f"{v:.2f}x"
-
-
-def pct(v: float) -> str:
-    return f"{100 * v:.0f}%"
-
-
-def short(name: str) -> str:
-    """test_step[torch-eager-cpu-f32-n1000-sgd-E1] -> torch-eager-cpu-f32-n1000-sgd-E1."""
-    return name[name.index("[") + 1:-1] if "[" in name and name.endswith("]") else name
 
 
 # ---------------------------------------------------------------- one run
@@ -200,35 +140,31 @@ def run_tables(run: Run, baseline: str | None = None) -> list[Table]:
 # ---------------------------------------------------------------- two runs
 
 
+@dataclass(frozen=True)
+class Row:
+    case: str
+    verdict: str       # slower | faster | same | not gated
+    effect: float | None
+    p: float | None
+
+
 @dataclass
 class Diff:
-    header: list[str]  # machine and version differences, printed first
+    header: list[str]  # the key differences between the machines, then the basis, printed first
     table: Table
     only_old: list[str]
     only_new: list[str]
     regressions: list[str]
-
-
-def verdict(old: Case, new: Case, threshold: float) -> str:
-    """'slower' | 'faster' | 'same' (see the module docstring)."""
-    r = new.seconds / old.seconds
-    if r > 1 + threshold and new.q1 > old.q3:
-        return "slower"
-    if 1 / r > 1 + threshold and new.q3 < old.q1:
-        return "faster"
-    return "same"
+    rows: list[Row]
+    basis: str         # one line: what the verdicts rest on
+    same_machine: bool
 
 
 def machine_differences(old: Run, new: Run) -> list[str]:
+    """Every machine_info field that differs (the long list; compare prints the key ones)."""
     a, b = flatten(old.machine_info), flatten(new.machine_info)
-    lines = [f"machine_info.{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}"
-             for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    if old.version != new.version:
-        lines.append(f"pytest-benchmark: {old.version} -> {new.version}")
-    ca, cb = old.commit_info.get("id"), new.commit_info.get("id")
-    if ca != cb:
-        lines.append(f"commit: {str(ca)[:12]} -> {str(cb)[:12]}")
-    return lines
+    return [f"machine_info.{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}"
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 def case_key(fullname: str, across_devices: bool = False) -> str:
@@ -242,9 +178,24 @@ def _rekey(run: Run, across: bool) -> Run:
     return dataclasses.replace(run, cases={case_key(k, across): c for k, c in run.cases.items()})
 
 
-def compare_runs(old: Run, new: Run, threshold: float = 0.10, across_devices: bool = False) -> Diff:
+def _basis_line(rules: V.Rules, same: bool, keys: list[str], across: bool) -> str:
+    gate = (f"p < {rules.alpha:g} (Mann-Whitney U on the rounds) and a change > "
+            f"{100 * rules.min_effect:.0f}%")
+    if across:
+        return f"verdicts: paired floor ratios only (devices differ), {gate}"
+    if not same:
+        return (f"machines differ ({len(keys)} key fields): verdicts from floor-normalised paired "
+                f"ratios only, never absolute times; {gate}")
+    if rules.absolute:
+        return f"same machine: verdicts from paired floor ratios and absolute times, {gate}"
+    return f"same machine: verdicts from paired floor ratios (--absolute gates times too), {gate}"
+
+
+def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices: bool = False) -> Diff:
     """Old against new, cases matched by fullname (ignoring the device with ``across_devices``);
     ValueError when the two share no case."""
+    keys = V.key_differences(old, new)
+    same = not keys and not across_devices
     old, new = _rekey(old, across_devices), _rekey(new, across_devices)
     common = [k for k in new.cases if k in old.cases]
     if not common:
@@ -252,48 +203,45 @@ def compare_runs(old: Run, new: Run, threshold: float = 0.10, across_devices: bo
                          f"{len(old.cases)} and {len(new.cases)} cases, none with the same fullname); "
                          "allowed: two runs of the same benchmark suite"
                          + ("" if across_devices else " (--across-devices matches cpu to gpu cases)"))
-    t = Table(f"{old.path} -> {new.path} (seconds per step, or per floor pass; threshold "
-              f"{100 * threshold:.0f}% and outside both runs' IQR)",
-              [Column("case", align="<"), Column("old", seconds), Column("new", seconds),
-               Column("new/old", times), Column("spread o/n"), Column("verdict", align="<")])
-    regressions = []
+    basis = _basis_line(rules, same, keys, across_devices)
+    t = Table(f"{old.path} -> {new.path}", [
+        Column("case", align="<"), Column("fl old", times), Column("fl new", times),
+        Column("change", times), Column("p", lambda v: f"{v:.0e}" if v < 0.01 else f"{v:.2f}"),
+        Column("time", times), Column("verdict", align="<")])
+    t.notes = ["fl: step/floor, median of the paired rounds; change: new/old on the verdict's basis; "
+               "time: new/old seconds per step" + ("" if same and rules.absolute else ", not gated")]
+    regressions, rows = [], []
     for k in common:
         o, n = old.cases[k], new.cases[k]
-        # agreement runs are one timed call, compilation included: their time is not gated
-        v = "not gated" if n.kind == "agreement" else verdict(o, n, threshold)
-        notes = [v]
-        change = conclusion_change(o, n)
+        if n.kind == "throughput":
+            v = V.judge_case(o, n, rules, same)
+        elif n.kind == "floor" and rules.absolute and same:
+            v = V.judge(o, n, rules, "absolute")
+        else:  # floors are inside every paired ratio; agreement runs are one call with compilation
+            v = V.Verdict("not gated", "-", None, None)
+        notes = [v.label + (f" ({v.basis})" if v.basis == "absolute" else "")]
+        change = V.conclusion_change(o, n)
         if change:
             notes.append(change.upper())
             regressions.append(f"{short(n.name)}: {change}")
-        if v == "slower":
-            regressions.append(f"{short(n.name)}: slower, {n.seconds / o.seconds:.2f}x the time")
-        t.rows.append([short(n.name), o.seconds, n.seconds, n.seconds / o.seconds,
-                       f"{100 * o.spread:.0f}/{100 * n.spread:.0f}%", "; ".join(notes)])
+        if v.label == "slower":
+            regressions.append(f"{short(n.name)}: slower, {v.effect:.2f}x ({v.basis}, p={v.p:.1e})")
+        rows.append(Row(short(n.name), v.label, v.effect, v.p))
+        fo, fn = o.get("floor_ratio"), n.get("floor_ratio")
+        t.rows.append([short(n.name), fo if isinstance(fo, (int, float)) else None,
+                       fn if isinstance(fn, (int, float)) else None, v.effect, v.p,
+                       n.seconds / o.seconds, "; ".join(notes)])
     only_old = [short(old.cases[k].name) for k in old.cases if k not in new.cases]
     only_new = [short(new.cases[k].name) for k in new.cases if k not in old.cases]
-    return Diff(machine_differences(old, new), t, only_old, only_new, regressions)
-
-
-def conclusion_change(o, n) -> str | None:
-    """What a case concluded, old -> new, when it got worse; None otherwise.
-
-    Chaotic agreement cases are judged by the suite's ensemble verdict (``agree``): their single
-    run's outcome differs between machines by design. Every other case by its outcome.
-    """
-    if n.kind == "agreement" and (o.get("chaotic") or n.get("chaotic")):
-        oa, na = o.get("agree"), n.get("agree")
-        return f"ensemble agreement {oa} -> {na}" if na is False and oa is not False else None
-    oo, no = o.get("outcome"), n.get("outcome")
-    if (oo is not None or no is not None) and oo != no:
-        return f"outcome {_short_outcome(oo)} -> {_short_outcome(no)}"
-    return None
-
-
-def _short_outcome(o) -> str:
-    if isinstance(o, list):
-        return f"{sum(v == 'solved' for v in o)}/{len(o)} solved"
-    return str(o)
+    header = ([f"key differences between the machines ({len(keys)}):"] + [f"  {line}" for line in keys]
+              if keys else ["same machine: CPU, ISA, capability, threads and versions match"])
+    if old.version != new.version:
+        header.append(f"pytest-benchmark: {old.version} -> {new.version}")
+    ca, cb = old.commit_info.get("id"), new.commit_info.get("id")
+    if ca != cb:
+        header.append(f"commit: {str(ca)[:12]} -> {str(cb)[:12]}")
+    header.append(basis)
+    return Diff(header, t, only_old, only_new, regressions, rows, basis, same)
 
 
 def diff_tables(d: Diff) -> list[Table]:
@@ -303,77 +251,3 @@ def diff_tables(d: Diff) -> list[Table]:
             tables.append(Table(f"{title} ({len(names)})", [Column("case", align="<")],
                                 [[n] for n in names]))
     return tables
-
-
-# ---------------------------------------------------------------- formats
-
-
-def render(tables: list[Table], fmt: str, header: list[str] = (), footer: list[str] = ()) -> str:
-    """The tables as terminal text (<= 100 columns), markdown, csv or json."""
-    if fmt == "json":
-        return json.dumps({"header": list(header), "tables": [
-            {"title": t.title, "columns": [c.name for c in t.columns],
-             "rows": [dict(zip([c.name for c in t.columns], map(_jsonable, r))) for r in t.rows],
-             "notes": t.notes} for t in tables], "footer": list(footer)}, indent=1)
-    if fmt == "csv":  # one header: the table's title, then the union of every table's columns
-        names = []
-        for t in tables:
-            names += [c.name for c in t.columns if c.name not in names]
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["table"] + names)
-        for t in tables:
-            for r in t.rows:
-                by = dict(zip([c.name for c in t.columns], r))
-                w.writerow([t.title] + ["" if by.get(k) is None else _jsonable(by[k]) for k in names])
-        return buf.getvalue().rstrip("\n")
-    out = []
-    for line in header:
-        out.append(f"> {line}" if fmt == "markdown" else line)
-    if header:
-        out.append("")
-    for t in tables:
-        cells = t.text_rows()
-        if fmt == "markdown":
-            out.append(f"**{t.title}**\n")
-            out.append("| " + " | ".join(c.name for c in t.columns) + " |")
-            out.append("|" + "|".join("---:" if c.align == ">" else ":---" for c in t.columns) + "|")
-            out.extend("| " + " | ".join(r) + " |" for r in cells)
-        else:
-            out.extend(_wrap(t.title))
-            out.extend(_aligned(t, cells))
-        out.extend(f"  {n}" if fmt == "terminal" else f"\n_{n}_" for n in t.notes)
-        out.append("")
-    out.extend(footer)
-    return "\n".join(out).rstrip("\n")
-
-
-def _jsonable(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def _wrap(text: str) -> list[str]:
-    lines, cur = [], ""
-    for word in text.split(" "):
-        if cur and len(cur) + 1 + len(word) > WIDTH:
-            lines.append(cur)
-            cur = "  " + word
-        else:
-            cur = f"{cur} {word}" if cur else word
-    return lines + [cur]
-
-
-def _aligned(t: Table, cells: list[list[str]]) -> list[str]:
-    widths = [max([len(c.name)] + [len(r[i]) for r in cells]) for i, c in enumerate(t.columns)]
-    over = sum(widths) + 2 * (len(widths) - 1) - WIDTH
-    if over > 0:  # shorten the first (name) column, the only free-text one
-        widths[0] = max(12, widths[0] - over)
-    def line(vals):
-        parts = []
-        for c, w, v in zip(t.columns, widths, vals):
-            v = v if len(v) <= w else v[:w - 1] + "~"
-            parts.append(v.ljust(w) if c.align == "<" else v.rjust(w))
-        return "  ".join(parts).rstrip()
-    return [line([c.name for c in t.columns]), line(["-" * w for w in widths])] + [line(r) for r in cells]

@@ -64,6 +64,7 @@ class Run:
     datetime: str
     version: str
     cases: dict  # fullname -> Case, in file order
+    doc_extra: dict = field(default_factory=dict)  # the suite's top-level 'paritybench' object
 
     def of_kind(self, kind: str) -> list[Case]:
         return [c for c in self.cases.values() if c.kind == kind]
@@ -131,8 +132,9 @@ def parse(doc, path="<memory>", role: str = "run") -> Run:
         cases[case.fullname] = case
     if not isinstance(doc.get("commit_info") or {}, dict):
         raise _bad(role, path, "not pytest-benchmark output: commit_info is not an object")
+    extra = doc.get("paritybench")
     return Run(str(path), doc["machine_info"], doc.get("commit_info") or {}, str(doc["datetime"]),
-               version, cases)
+               version, cases, extra if isinstance(extra, dict) else {})
 
 
 def _case(b, i: int, path, role: str) -> Case:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import types
 from pathlib import Path
 
 import pytest
@@ -62,9 +64,9 @@ def test_choose_k_and_rounds_limits():
     assert timing.choose_k(1e-12) == timing.K_MAX
     assert timing.choose_k(0.0) == timing.K_MAX
     assert timing.choose_k(float("nan")) == timing.K_MAX
-    assert timing.choose_rounds(1e-3, 0.4) == 50       # 400 would exceed the cap
+    assert timing.choose_rounds(1e-3, 0.4) == 60       # 400 would exceed the cap
     assert timing.choose_rounds(0.02, 0.4) == 20
-    assert timing.choose_rounds(1.0, 0.4) == 5         # never fewer than 5 for the IQR
+    assert timing.choose_rounds(1.0, 0.4) == 12        # never fewer than 12: the median's CI, the rank test
 
 
 def test_quartiles_and_spread():
@@ -149,9 +151,62 @@ class _StubBenchmark:
     def __init__(self):
         self.extra_info = {}
 
-    def pedantic(self, fn, args=(), rounds=1, warmup_rounds=0, iterations=1):
-        for _ in range(warmup_rounds + rounds):
+    def pedantic(self, fn, args=(), rounds=1, warmup_rounds=0, iterations=1, setup=None):
+        data = []
+        for i in range(warmup_rounds + rounds):
+            if setup is not None:
+                setup()
+            t0 = time.perf_counter()
             fn(*args)
+            if i >= warmup_rounds:
+                data.append(time.perf_counter() - t0)
+        self.stats = types.SimpleNamespace(stats=types.SimpleNamespace(data=data))
+
+
+def test_paired_rounds_interleave_the_floor_with_the_case():
+    events = []
+    step = lambda k: events.append(("step", k))  # noqa: E731
+    floor = lambda k: events.append(("floor", k))  # noqa: E731
+    from bench.test_throughput import measure
+
+    k, calls, _, (kf, floors) = measure(_StubBenchmark(), step, "reference", False, 0.0, floor)
+    timed = events[-(2 * len(calls) + 1):]  # the paired rounds: floor, step, floor, ..., step, floor
+    assert [e[0] for e in timed] == ["floor", "step"] * len(calls) + ["floor"]
+    assert len(calls) == timing.ROUNDS_MIN and len(floors) == len(calls) + 1
+    assert {e[1] for e in timed if e[0] == "step"} == {k} and {e[1] for e in timed if e[0] == "floor"} == {kf}
+
+
+def test_paired_ratios_median_and_ci():
+    # round i: 4 steps in 8 s (2 s/step) between floor calls of 2 passes in 1 s and 3 s (1 s/pass)
+    assert timing.paired_ratios([8.0], 4, [1.0, 3.0], 2) == [2.0]
+    info = timing.paired_info([2.0 * (i + 1) for i in range(20)], 1, [1.0] * 21, 1)
+    assert info["paired_ratios"] == [2.0 * (i + 1) for i in range(20)] and info["floor_ratio"] == 21.0
+    assert info["floor_ratio_ci95"] == [12.0, 30.0]  # x_(6), x_(15) of 20: the binomial table's
+    assert info["floor_seconds_per_step"] == 1.0 and info["paired_rounds"] == 20
+    with pytest.raises(ValueError, match="floor_calls: got 2 for 2 rounds"):
+        timing.paired_ratios([1.0, 1.0], 1, [1.0, 1.0], 1)
+
+
+def test_add_floor_ratios_keeps_a_paired_ratio():
+    infos = [{"kind": "floor", "backend": "torch", "device": "cpu", "dtype": "float32", "n": 10, "E": 1,
+              "seconds_per_pass": 1.0},
+             {"kind": "throughput", "backend": "torch", "device": "cpu", "dtype": "float32", "n": 10, "E": 1,
+              "seconds_per_step": 3.0, "floor_ratio": 2.5, "paired_ratios": [2.5],
+              "floor_seconds_per_step": 1.2}]
+    timing.add_floor_ratios(infos)
+    assert infos[1]["floor_ratio"] == 2.5 and infos[1]["floor_ratio_best"] == 3.0
+
+
+def test_plant_option_and_a_planted_slowdown_is_real():
+    assert timing.parse_plant("a-b=1.3,c=2") == {"a-b": 1.3, "c": 2.0}
+    assert timing.parse_plant(None) == {}
+    for bad in ("a=1", "a=x", "=1.3", "a=11", "a=nan"):
+        with pytest.raises(ValueError, match="plant: got"):
+            timing.parse_plant(bad)
+    slow = timing.planted(lambda k: time.sleep(0.01 * k), 1.5)
+    t0 = time.perf_counter()
+    slow(2)
+    assert time.perf_counter() - t0 >= 1.5 * 0.02  # a lower bound by construction, not a timing target
 
 
 def test_a_recompile_inside_the_timed_region_fails_the_case():
@@ -173,7 +228,7 @@ def test_a_recompile_inside_the_timed_region_fails_the_case():
         calls[0] += 1
         jax.block_until_ready(add(jnp.ones(calls[0] + 3)))
 
-    k, _, compile_s = measure(_StubBenchmark(), steady, "jax", True, 0.01)
+    k, _, compile_s, _ = measure(_StubBenchmark(), steady, "jax", True, 0.01)
     assert k >= 1 and compile_s >= 0
     stub = _StubBenchmark()
     with pytest.raises(pytest.fail.Exception, match="inside the timed region"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import cli, compare, resultfile
+from paritybench import cli, compare, render, resultfile
 
 DATA = Path(__file__).parent / "data"
 RUN = DATA / "run_synthetic.json"
@@ -37,11 +37,17 @@ def write(tmp_path: Path, d, name: str = "new.json", raw: str | None = None) -> 
     return p
 
 
-def scale_case(d: dict, fullname: str, factor: float) -> dict:
+def scale_case(d: dict, fullname: str, factor: float, paired: bool = True) -> dict:
+    """The case ``factor`` times slower: its times, and (``paired``) its step/floor ratios, as a
+    real slowdown of the step alone would move them."""
     d = copy.deepcopy(d)
     b = next(b for b in d["benchmarks"] if b["fullname"] == fullname)
     for k in ("min", "max", "mean", "median", "q1", "q3", "iqr", "ld15iqr", "hd15iqr", "total", "stddev"):
         b["stats"][k] *= factor
+    b["extra_info"]["round_seconds"] = [v * factor for v in b["extra_info"]["round_seconds"]]
+    if paired:
+        b["extra_info"]["paired_ratios"] = [v * factor for v in b["extra_info"]["paired_ratios"]]
+        b["extra_info"]["floor_ratio"] *= factor
     return d
 
 
@@ -114,16 +120,16 @@ def test_a_run_compared_with_itself_is_quiet(capsys):
     rc, out, err = main(["compare", str(RUN), str(RUN)], capsys)
     assert rc == 0, out
     assert "no regression" in out and "slower" not in out and "OUTCOME" not in out
-    assert out.splitlines()[0] == "same machine_info and versions in both runs"
+    assert out.splitlines()[0].startswith("same machine: CPU, ISA, capability")
 
 
 def test_an_injected_30_percent_slowdown_is_caught(tmp_path, capsys):
     new = write(tmp_path, scale_case(doc(), SLOW_CASE, 1.3))
     rc, out, err = main(["compare", str(RUN), str(new)], capsys)
     assert rc == 1
-    slower = [line for line in out.splitlines() if "slower" in line and "x the time" not in line]
+    slower = [line for line in out.splitlines() if line.rstrip().endswith("slower")]
     assert len(slower) == 1 and "torch-compiled-cpu-f32-n100000-sgd-E1" in slower[0]
-    assert "REGRESSION (1)" in out and "1.30x the time" in out
+    assert "REGRESSION (1)" in out and "slower, 1.30x (paired, p=" in out
 
 
 def test_a_faster_case_is_not_a_regression(tmp_path, capsys):
@@ -132,20 +138,47 @@ def test_a_faster_case_is_not_a_regression(tmp_path, capsys):
     assert rc == 0 and sum(line.endswith("  faster") for line in out.splitlines()) == 1
 
 
-def test_changes_within_threshold_or_within_the_spread_are_same(tmp_path, capsys):
-    # 5% slower: below the 10% threshold (the fixture's IQRs are 2-5%, so only the threshold decides)
+def test_changes_below_the_threshold_or_not_significant_are_same(tmp_path, capsys):
+    # 5% slower: below the 15% threshold (the fixture's rounds have 2% noise: significant, small)
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.05)))], capsys)
     assert rc == 0 and "slower" not in out
     # but caught with --threshold 3%
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.05), "b.json")),
                        "--threshold", "3%"], capsys)
     assert rc == 1
-    # 30% slower but the new run's IQR spans the old median: noise, not a verdict
-    d = scale_case(doc(), SLOW_CASE, 1.3)
-    st = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)["stats"]
-    st["q1"] = st["median"] * 0.5
+    # the median 1.3x slower, but 10 rounds spread from 0.6x to 2x: the rank test finds no evidence
+    d = doc()
+    b = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)
+    m = sorted(b["extra_info"]["paired_ratios"])[10]
+    b["extra_info"]["paired_ratios"] = [m * f for f in (0.6, 0.8, 1.0, 1.3, 1.3, 1.3, 1.3, 1.6, 1.8, 2.0)]
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d, "c.json"))], capsys)
     assert rc == 0 and "slower" not in out
+    row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
+    assert " 1.30x " in row and row.rstrip().endswith("same"), row
+
+
+def test_absolute_times_gated_only_on_request_and_on_the_same_machine(tmp_path, capsys):
+    # the step 2x slower in absolute time, its floor too (a slower machine): the paired ratio holds
+    slow = scale_case(doc(), SLOW_CASE, 2.0, paired=False)
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, slow))], capsys)
+    assert rc == 0 and "no regression" in out
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, slow, "b.json")), "--absolute"], capsys)
+    assert rc == 1 and "slower, 2.00x (absolute" in out
+    # the same files, but the new one from another CPU: never an absolute verdict, said in one line
+    slow["machine_info"]["numeric"]["cpu_model"] = "Intel(R) Xeon(R) Processor"
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, slow, "c.json")), "--absolute"], capsys)
+    assert rc == 0 and "no regression" in out
+    assert "numeric.cpu_model: AMD EPYC -> Intel(R) Xeon(R) Processor" in out
+    assert sum("machines differ" in line and "never absolute times" in line for line in out.splitlines()) == 1
+
+
+def test_a_file_without_paired_rounds_is_not_gated(tmp_path, capsys):
+    d = scale_case(doc(), SLOW_CASE, 1.5)
+    for b in d["benchmarks"]:
+        b["extra_info"].pop("paired_ratios", None)
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
+    row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
+    assert rc == 0 and row.rstrip().endswith("not gated"), row
 
 
 def test_a_changed_outcome_is_a_regression(tmp_path, capsys):
@@ -181,11 +214,13 @@ def test_cases_in_one_file_only_are_listed_and_machine_differences_come_first(tm
     extra["name"] = "test_step[brand-new-case]"
     d["benchmarks"].append(extra)
     d["machine_info"]["torch"] = "2.14.0"
+    d["machine_info"]["cpu"]["hz_actual"] = [2.6e9, 0]  # not a key difference: not listed
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
     assert rc == 0
     lines = out.splitlines()
-    assert lines[0].startswith("differences between") and "machine_info.torch: 2.13.0 -> 2.14.0" in lines[1]
-    assert "only in the old file (1)" in out and compare.short(gone["name"]) in out
+    assert lines[0] == "key differences between the machines (1):" and lines[1] == "  torch: 2.13.0 -> 2.14.0"
+    assert "hz_actual" not in out and "machines differ" in lines[2]
+    assert "only in the old file (1)" in out and render.short(gone["name"]) in out
     assert "only in the new file (1)" in out and "brand-new-case" in out
 
 

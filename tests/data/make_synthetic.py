@@ -36,6 +36,14 @@ def stats(sec_per_call: float, rng) -> dict:
             "hd15iqr": q3, "ops": 1 / sec_per_call, "total": sec_per_call * rounds, "iterations": 1}
 
 
+ROUNDS = 20
+
+
+def rounds(center: float, rng, noise: float = 0.02) -> list[float]:
+    """ROUNDS samples around ``center`` with lognormal noise (sd ``noise`` in log)."""
+    return [float(center * np.exp(noise * rng.randn())) for _ in range(ROUNDS)]
+
+
 def bench(fullname: str, extra: dict, st: dict) -> dict:
     name = fullname.split("::")[1]
     return {"group": None, "name": name, "fullname": fullname, "params": {"case": name[name.index("[") + 1:-1]},
@@ -60,7 +68,8 @@ def make() -> dict:
                 floors[b] = sec
                 out.append(bench(f"bench/test_throughput.py::test_floor[floor-{b}-cpu-{dt}-n{n}-E{E}]",
                                  {"kind": "floor", "backend": b, "device": "cpu", "dtype": dtype, "n": n,
-                                  "E": E, "passes_per_call": k, "seconds_per_pass": sec},
+                                  "E": E, "passes_per_call": k, "seconds_per_pass": sec,
+                                  "round_seconds": rounds(sec, rng)},
                                  stats(sec * k, rng)))
             for opt in ("sgd", "adam") if (n, E, dtype) != (1000, 1024, "float32") else ("sgd",):
                 if dtype == "float64" and opt == "adam":
@@ -77,7 +86,9 @@ def make() -> dict:
                          "steps_per_second": 1 / sec, "samples_per_second": n * E / sec,
                          "compile_seconds": {"compiled": 9.5, "jit": 0.12, "scan": 0.3}.get(v, 0.0),
                          "floor_seconds_per_step": fl, "floor_ratio": sec / fl, "floor_ratio_best": sec / best,
-                         "threads": 2, "iqr_over_median": 0.03}, stats(sec * k, rng)))
+                         "threads": 2, "iqr_over_median": 0.03, "round_seconds": rounds(sec, rng),
+                         "paired_ratios": rounds(sec / fl, rng), "paired_rounds": ROUNDS},
+                        stats(sec * k, rng)))
     for dtype in ("float32", "float64"):
         dt = "f32" if dtype == "float32" else "f64"
         for (x_max, recipe), (ref, odd, h, chaotic) in AGREEMENT.items():
@@ -101,7 +112,9 @@ def make() -> dict:
     return {"machine_info": {"node": "synthetic-fixture", "machine": "x86_64", "system": "Linux",
                              "python_version": "3.11.7", "cpu": {"brand_raw": "AMD EPYC", "count": 2},
                              "torch": "2.13.0", "jax": "0.10.2", "jaxlib": "0.10.2", "optax": "0.2.8",
-                             "numpy": "2.2.0", "devices": ["cpu"], "threads": 2},
+                             "numpy": "2.2.0", "devices": ["cpu"], "threads": 2,
+                             "numeric": {"cpu_model": "AMD EPYC", "isa": ["avx2", "avx512f"],
+                                         "torch": {"version": "2.13.0", "cpu_capability": "AVX512"}}},
             "commit_info": {"id": "0000000000000000000000000000000000000000", "dirty": False,
                             "project": "paritybench", "branch": "main"},
             "benchmarks": out, "datetime": "2026-01-01T00:00:00+00:00", "version": "5.3.1"}

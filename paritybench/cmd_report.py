@@ -1,0 +1,51 @@
+"""`paritybench report`: the docs' benchmark figures, rendered from the committed baseline.
+
+    paritybench report                 # print every block, rendered from the baseline
+    paritybench report --check         # exit 1 and name the docs whose blocks are stale
+    paritybench report --write         # re-render the blocks in the docs, in place
+
+The baseline is the newest results/bench-*.json (``--run FILE`` for another). The docs are
+README.md, results/README.md and docs/*.md; their blocks sit between ``<!-- report:NAME -->`` and
+``<!-- /report:NAME -->`` (paritybench/report.py). Bad input: one line, exit 2.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import report, resultfile
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="the docs' benchmark figures from the committed baseline",
+                       description=__doc__)
+    p.add_argument("--run", dest="run_file", metavar="RUN.json", help="the result file (default: the newest results/bench-*.json)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--check", action="store_true", help="exit 1 if a doc's block differs from the run's")
+    g.add_argument("--write", action="store_true", help="re-render the docs' blocks in place")
+    p.set_defaults(run=run)
+
+
+def _docs() -> list[Path]:
+    return [report.ROOT / d for d in report.DOCS if (report.ROOT / d).is_file()]
+
+
+def run(args) -> int:
+    path = Path(args.run_file) if args.run_file else report.baseline_path()
+    r = resultfile.load(path, "run")
+    if args.check:
+        bad = report.stale(_docs(), r)
+        for p in bad:
+            print(f"stale: {p} (re-render: paritybench report --write)")
+        print(f"{len(_docs()) - len(bad)} of {len(_docs())} docs match {path.name}")
+        return 1 if bad else 0
+    if args.write:
+        for p in _docs():
+            text = p.read_text()
+            new = report.fill(text, r)
+            if new != text:
+                p.write_text(new)
+                print(f"rewrote {p}")
+        return 0
+    for name, fn in report.BLOCKS.items():
+        print(f"## {name}\n{fn(r)}")
+    return 0

@@ -1,0 +1,214 @@
+"""The figures the docs quote, rendered from one result file, so that they cannot go stale.
+
+A doc holds generated blocks between markers:
+
+    <!-- report:NAME -->
+    ...text rendered by BLOCKS[NAME](run)...
+    <!-- /report:NAME -->
+
+``paritybench report --write`` re-renders every block of the docs from the committed baseline
+(the newest ``results/bench-*.json``); ``--check`` (and tests/test_docs_figures.py) fails when a
+block differs from what the baseline gives. Numbers outside blocks are not benchmark figures.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from statistics import median
+
+from .resultfile import Case, Run
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md", "docs/answer.md",
+        "docs/numerics.md")
+MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)", re.S)
+
+
+def baseline_path(root: Path = ROOT) -> Path:
+    """The committed baseline: the newest results/bench-*.json by name (names carry the time)."""
+    files = sorted((root / "results").glob("bench-*.json"))
+    if not files:
+        raise ValueError(f"baseline: got no results/bench-*.json under {root}; allowed: a committed run")
+    return files[-1]
+
+
+def _us(s: float) -> str:
+    us = s * 1e6
+    return f"{us:.0f} us" if us >= 100 else f"{us:.1f} us"
+
+
+def _n(n: int) -> str:
+    """1000 -> '1e3'; 1000000 -> '1e6'."""
+    e = len(str(n)) - 1
+    return f"1e{e}" if n == 10**e else str(n)
+
+
+def _x(r: float | None) -> str:
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def _tp(run: Run) -> list[Case]:
+    return run.of_kind("throughput")
+
+
+def _fastest(run: Run, backend: str, **key) -> Case | None:
+    rows = [c for c in _tp(run) if c.get("backend") == backend and all(c.get(k) == v for k, v in key.items())]
+    return min(rows, key=lambda c: c.seconds) if rows else None
+
+
+def _ci(c: Case) -> str:
+    ci = c.get("floor_ratio_ci95")
+    return f"{c.get('floor_ratio'):.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else _x(c.get("floor_ratio"))
+
+
+def block_machine(run: Run) -> str:
+    mi = run.machine_info
+    num = mi.get("numeric", {})
+    t, j = num.get("torch", {}), num.get("jax", {})
+    p = run.doc_extra
+    n_kind = {}
+    for c in run.cases.values():
+        n_kind[c.kind] = n_kind.get(c.kind, 0) + 1
+    kinds = ", ".join(f"{v} {k}" for k, v in sorted(n_kind.items()))
+    return (f"`{Path(run.path).name}`: {num.get('cpu_model', '?')}, "
+            f"{(mi.get('threads') or {}).get('set', '?')} threads, torch {mi.get('torch')} (CPU capability "
+            f"{t.get('cpu_capability', '?')}), jax/jaxlib {mi.get('jax')}/{mi.get('jaxlib')} (XLA ISA "
+            f"{j.get('xla_cpu_max_isa', '?')}), numpy {mi.get('numpy')}; profile {p.get('profile')}, "
+            f"{len(run.cases)} cases ({kinds}), {len(p.get('skipped', []))} skipped with their reasons, "
+            f"wall {p.get('wall_seconds', 0):.0f} s.\n")
+
+
+def block_throughput(run: Run) -> str:
+    keys = sorted({(c.get("dtype"), c.get("n"), c.get("optimizer"), c.get("E")) for c in _tp(run)
+                   if c.get("device") == "cpu"}, key=lambda k: (k[0], k[3], k[1], k[2]))
+    out = ["| dtype, n, optimizer, E | torch best | jax best | jax/torch | torch/floor [95% CI] | jax/floor [95% CI] |",
+           "|---|---|---|---|---|---|"]
+    for dtype, n, opt, E in keys:
+        t = _fastest(run, "torch", dtype=dtype, n=n, optimizer=opt, E=E, device="cpu")
+        j = _fastest(run, "jax", dtype=dtype, n=n, optimizer=opt, E=E, device="cpu")
+        if t is None or j is None:
+            continue
+        out.append(f"| {dtype}, {_n(n)}, {opt}, {E} | {t.get('variant')} {_us(t.seconds)} | "
+                   f"{j.get('variant')} {_us(j.seconds)} | {_x(j.seconds / t.seconds)} | {_ci(t)} | {_ci(j)} |")
+    return "\n".join(out) + "\n"
+
+
+def block_overhead(run: Run) -> str:
+    """n = 1e3, E = 1, float32: each framework's fused variant against its one-step sibling."""
+    out = []
+    for b, (fused, single) in (("torch", ("compiled", "eager")), ("jax", ("scan", "jit"))):
+        parts = []
+        for opt in ("sgd", "adam"):
+            f = _fastest(run, b, variant=fused, n=1000, E=1, optimizer=opt, dtype="float32", device="cpu")
+            s = _fastest(run, b, variant=single, n=1000, E=1, optimizer=opt, dtype="float32", device="cpu")
+            if f and s:
+                parts.append(f"{opt} {_us(s.seconds)} -> {_us(f.seconds)} ({s.seconds / f.seconds:.1f}x)")
+        if parts:
+            out.append(f"- {b} {single} -> {fused} at n = 1e3: " + "; ".join(parts))
+    return "\n".join(out) + "\n"
+
+
+def block_spread(run: Run) -> str:
+    sp = sorted((c.spread, c) for c in _tp(run))
+    if not sp:
+        return "no throughput case\n"
+    widths = sorted((c.get("floor_ratio_ci95")[1] / c.get("floor_ratio_ci95")[0] - 1, c)
+                    for c in _tp(run) if c.get("floor_ratio_ci95"))
+    text = (f"Spread (IQR / median of the timed calls) from {100 * sp[0][0]:.0f}% (median "
+            f"{100 * median(s for s, _ in sp):.0f}%) up to {100 * sp[-1][0]:.0f}% ({sp[-1][1].label}, "
+            f"n = {sp[-1][1].get('n')}, {sp[-1][1].get('optimizer')}).")
+    if widths:
+        text += (f" The paired floor ratio's 95% CI is {100 * median(w for w, _ in widths):.0f}% wide "
+                 f"(upper / lower - 1) at the median case, {100 * widths[-1][0]:.0f}% at the widest "
+                 f"({widths[-1][1].label}, n = {widths[-1][1].get('n')}).")
+    return text + "\n"
+
+
+def block_floor_check(run: Run) -> str:
+    out = []
+    for opt in ("sgd", "adam"):
+        for b in ("torch", "jax"):
+            c = _fastest(run, b, n=1_000_000, E=1, optimizer=opt, dtype="float32", device="cpu")
+            if c is not None:
+                out.append(f"- n = 1e6 {opt}, {b}-{c.get('variant')}: {_ci(c)} its own floor"
+                           + ("" if c.get("floor_ratio") <= 1.5 else " (above 1.5x)"))
+    return "\n".join(out) + "\n"
+
+
+def block_agreement(run: Run) -> str:
+    cases = run.of_kind("agreement")
+    if not cases:
+        return "no agreement case in the baseline\n"
+    agree = sum(1 for c in cases if c.get("agree") is True)
+    out = [f"{agree} of {len(cases)} agreement cases agree (profile {run.doc_extra.get('profile')})."]
+    for dt in ("float32", "float64"):
+        hs = sorted(c.get("horizon") for c in cases if c.get("dtype") == dt and c.get("chaotic")
+                    and isinstance(c.get("horizon"), int))
+        never = sum(1 for c in cases if c.get("dtype") == dt and c.get("x_max") == 1000
+                    and c.get("horizon") is None)
+        if hs or never:
+            out.append(f"{dt}: chaotic cases part from the float64 reference at steps "
+                       f"{hs[0] if hs else '-'} to {hs[-1] if hs else '-'}"
+                       + (f"; {never} x_max = 1000 case(s) never part" if never else "") + ".")
+    return " ".join(out) + "\n"
+
+
+def block_methods(run: Run) -> str:
+    cur = [c for c in run.of_kind("other") if c.get("kind") == "method" and c.get("method") == "curriculum"]
+    sweep = [c for c in run.of_kind("other") if c.get("kind") == "method" and c.get("method") == "sweep"]
+    out = []
+    if cur:
+        by = {}
+        for c in cur:
+            by.setdefault(c.label, {})[c.get("dtype")] = c.seconds
+        out.append("- curriculum to x_max 1e6, time to solution (float32/float64, median, every stage's "
+                   "set-up and compilation included): " + ", ".join(
+                       f"{k} {_short_time(v.get('float32'))}/{_short_time(v.get('float64'))}"
+                       for k, v in sorted(by.items(), key=lambda kv: kv[1].get("float32", 0))))
+    if sweep:
+        out.append(f"- sweep of {sweep[0].get('ensemble')} starts x {sweep[0].get('steps')} steps at n = "
+                   f"{sweep[0].get('n')} (float32): " + ", ".join(
+                       f"{c.label} {c.get('trainings_per_second'):.0f} trainings/s ({_x(c.get('floor_ratio'))} floor)"
+                       for c in sorted(sweep, key=lambda c: -c.get("trainings_per_second"))))
+    return "\n".join(out) + "\n" if out else "no method case in the baseline\n"
+
+
+def _short_time(s: float | None) -> str:
+    if s is None:
+        return "-"
+    return f"{s * 1e3:.0f} ms" if s < 1 else f"{s:.1f} s"
+
+
+def block_tools(run: Run) -> str:
+    tools = [c for c in run.of_kind("other") if c.get("kind") == "tool"]
+    if not tools:
+        return "no tool case in the baseline\n"
+    return ", ".join(f"{c.get('tool')}{' (' + c.get('files') + ' file)' if c.get('files') else ''} "
+                     f"{_short_time(c.seconds)}" for c in tools) + " (median, whole command).\n"
+
+
+def block_compare_example(run: Run) -> str:
+    from . import compare, render
+    t = next((t for t in compare.throughput_tables(run, "jax-scan")
+              if t.title == "n=1000000 E=1 sgd float32 cpu"), None)
+    return (render.render([t], "markdown") + "\n") if t else "no n = 1e6 sgd case in the baseline\n"
+
+
+BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": block_overhead,
+          "spread": block_spread, "floor-check": block_floor_check, "agreement": block_agreement,
+          "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example}
+
+
+def fill(text: str, run: Run) -> str:
+    """``text`` with every block re-rendered from ``run``; ValueError for an unknown block name."""
+    def sub(m):
+        name = m.group(2)
+        if name not in BLOCKS:
+            raise ValueError(f"report block: got {name!r}; allowed: one of {', '.join(BLOCKS)}")
+        return m.group(1) + BLOCKS[name](run) + m.group(4)
+    return MARK.sub(sub, text)
+
+
+def stale(paths, run: Run) -> list[str]:
+    """The docs among ``paths`` whose blocks differ from what ``run`` renders."""
+    return [str(p) for p in paths if Path(p).read_text() != fill(Path(p).read_text(), run)]

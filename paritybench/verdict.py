@@ -1,0 +1,135 @@
+"""The gate's rules: when is a case 'slower' or 'faster' between two runs (docs/compare.md).
+
+Evidence, per throughput case:
+  paired    the per-round ratios step / own floor (``extra_info['paired_ratios']``), measured in
+            the same seconds as the step, so machine speed and load cancel. The default basis.
+  absolute  the per-round seconds per step or floor pass (``extra_info['round_seconds']``): only between runs
+            whose numeric environments match (``key_differences`` empty) and only on request.
+Rule (both bases): with a = old samples, b = new samples,
+  effect = median(b) / median(a),  p = two-sided Mann-Whitney U p-value of a against b,
+  slower   p < alpha  and  effect > 1 + min_effect
+  faster   p < alpha  and  effect < 1 / (1 + min_effect)
+  same     otherwise.
+A case without the samples (a file from before paired timing) is 'not gated', never 'same'.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import median
+
+from . import stats
+from .resultfile import Case, Run, flatten
+
+ALPHA = 0.001       # per case; the matrix has ~65 cases: P(any false p < alpha | no change) <= 6.5%
+MIN_EFFECT = 0.15   # the smallest change that counts: above the A/A drift measured (docs/compare.md)
+MIN_ROUNDS = 8      # fewer samples on either side: not gated (the rank test's approximation)
+
+# Numeric-environment fields that make two runs different machines for timing (machine_info paths).
+KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.numpy_blas",
+              "numeric.torch.version", "numeric.torch.cpu_capability", "numeric.torch.threads",
+              "numeric.jax.version", "numeric.jax.xla_cpu_max_isa", "numeric.thread_env",
+              "threads.set", "cpu.brand_raw", "torch", "jax", "jaxlib", "numpy")
+
+
+@dataclass(frozen=True)
+class Rules:
+    alpha: float = ALPHA
+    min_effect: float = MIN_EFFECT
+    absolute: bool = False  # also gate absolute times (honoured only on the same machine)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    label: str            # slower | faster | same | not gated
+    basis: str            # paired | absolute | -
+    effect: float | None  # median(new) / median(old) of the basis
+    p: float | None
+    why: str = ""
+
+
+def key_differences(old: Run, new: Run) -> list[str]:
+    """'field: old -> new' for each KEY_FIELDS entry that differs (absent in both: not listed)."""
+    a, b = flatten(old.machine_info), flatten(new.machine_info)
+
+    def pick(flat: dict, key: str):
+        hits = {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
+        return None if not hits else (hits[key] if key in hits else tuple(sorted(hits.items())))
+
+    out = []
+    for k in KEY_FIELDS:
+        va, vb = pick(a, k), pick(b, k)
+        if va != vb:
+            out.append(f"{k}: {_brief(va)} -> {_brief(vb)}")
+    return out
+
+
+def _brief(v) -> str:
+    if v is None:
+        return "(absent)"
+    if isinstance(v, tuple):  # a flattened list/dict
+        text = ",".join(str(x[1]) for x in v)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return str(v)
+
+
+def samples(c: Case, basis: str) -> list[float] | None:
+    """The case's per-round samples for ``basis`` (None where the file has none)."""
+    key = "paired_ratios" if basis == "paired" else "round_seconds"
+    v = c.get(key)
+    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for x in v):
+        return [float(x) for x in v]
+    return None
+
+
+def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
+    """The rule of the module docstring on one basis."""
+    a, b = samples(old, basis), samples(new, basis)
+    if a is None or b is None:
+        which = "old" if a is None else "new"
+        return Verdict("not gated", "-", None, None, f"no {basis} samples in the {which} file")
+    if min(len(a), len(b)) < MIN_ROUNDS:
+        return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds")
+    effect = median(b) / median(a)
+    _, p = stats.mann_whitney(a, b)
+    label = "same"
+    if p < rules.alpha and effect > 1 + rules.min_effect:
+        label = "slower"
+    elif p < rules.alpha and effect < 1 / (1 + rules.min_effect):
+        label = "faster"
+    return Verdict(label, basis, effect, p)
+
+
+def judge_case(old: Case, new: Case, rules: Rules, same_machine: bool) -> Verdict:
+    """The case's verdict: paired; with ``rules.absolute`` on the same machine, a change in
+    absolute time counts too (slower if either basis says slower)."""
+    v = judge(old, new, rules, "paired")
+    if not (rules.absolute and same_machine):
+        return v
+    va = judge(old, new, rules, "absolute")
+    if "slower" in (v.label, va.label):
+        return v if v.label == "slower" else va
+    if v.label == "not gated":
+        return va
+    return v
+
+
+def conclusion_change(o: Case, n: Case) -> str | None:
+    """What a case concluded, old -> new, when it got worse; None otherwise.
+
+    Chaotic agreement cases are judged by the suite's ensemble verdict (``agree``): their single
+    run's outcome differs between machines by design. Every other case by its outcome.
+    """
+    if n.kind == "agreement" and (o.get("chaotic") or n.get("chaotic")):
+        oa, na = o.get("agree"), n.get("agree")
+        return f"ensemble agreement {oa} -> {na}" if na is False and oa is not False else None
+    oo, no = o.get("outcome"), n.get("outcome")
+    if (oo is not None or no is not None) and oo != no:
+        return f"outcome {_short_outcome(oo)} -> {_short_outcome(no)}"
+    return None
+
+
+def _short_outcome(o) -> str:
+    if isinstance(o, list):
+        return f"{sum(v == 'solved' for v in o)}/{len(o)} solved"
+    return str(o)
