@@ -17,16 +17,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The numeric tests again on other CPU code paths than the machine's own: torch's lowest
 # (ATEN_CPU_CAPABILITY=default, no SIMD) and XLA's lowest ISA (--xla_cpu_max_isa=SSE4_2).
-# docs/numerics.md says why; `make test-paths` runs every test on default and avx2.
+# docs/numerics.md says why; `make test-paths` runs every test on (default, SSE4_2) and (avx2, AVX2).
 FORCED_ENV   := ATEN_CPU_CAPABILITY=default XLA_FLAGS=--xla_cpu_max_isa=SSE4_2
-NUMERIC_TESTS := tests/test_equivalence.py tests/test_agreement.py tests/test_ensembles.py tests/test_numeric_env.py
+NUMERIC_TESTS := tests/test_equivalence.py tests/test_agreement.py tests/test_ensembles.py tests/test_plot.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 	$(FORCED_ENV) $(BIN)/python -m pytest $(NUMERIC_TESTS) $(PYTEST_ARGS)
 
 test-paths: $(STAMP)
-	for cap in default avx2; do ATEN_CPU_CAPABILITY=$$cap $(BIN)/python -m pytest tests $(PYTEST_ARGS) || exit 1; done
+	ATEN_CPU_CAPABILITY=default XLA_FLAGS=--xla_cpu_max_isa=SSE4_2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	ATEN_CPU_CAPABILITY=avx2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only $(PYTEST_ARGS)

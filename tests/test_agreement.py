@@ -35,7 +35,11 @@ def test_outcome_matches_reference(backend, variant, dtype, x_max, recipe_name):
     require(backend)
     res = A.run_case(backend, variant, "cpu", dtype, x_max, recipe_name)
     assert res.ok, res.message()
-    assert not res.chaotic, res.message()  # measured: these cases never part (docs/agreement.md)
+    # Never parting is derived, not only measured: tests/tolerances.py's first-order bound over 300
+    # steps stays <= 0.12 part_tol in all 8 cases (amplification <= 60), for any sin/cos within
+    # SLEEF's documented 3.5 ulp. Measured: never parts on an AMD EPYC and, natively and under
+    # ATEN default/avx2 and XLA SSE4_2, on an Intel Xeon. (The bound costs ~15 s a case: not rerun.)
+    assert not res.chaotic, res.message()
 
 
 def test_one_compiled_case():
