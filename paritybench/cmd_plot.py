@@ -46,10 +46,12 @@ def check_out(path: str) -> Path:
     return d
 
 
-def save_new(fig, path: Path) -> None:
-    """Render to memory, then create ``path`` exclusively (never replaces a file)."""
+def save_new(fig, path: Path, source: str | None = None) -> None:
+    """Render to memory, then create ``path`` exclusively (never replaces a file). ``source``, the
+    result file a picture was drawn from, goes into the PNG's 'Source' text chunk (the docs' test
+    checks that a committed picture comes from the committed baseline)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=110, metadata={"Source": source} if source else None)
     try:
         with open(path, "xb") as f:
             f.write(buf.getvalue())
@@ -97,7 +99,7 @@ def _draw(args, run_, out: Path, t0: float) -> int:
         else:
             fig = plot.convergence(plot.convergence_grid())
         path = out / f"{name}.png"
-        save_new(fig, path)
+        save_new(fig, path, Path(args.run_file).name if name == "throughput" else None)
         plot.plt.close(fig)
         print(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
     print(f"plot: {len(wanted)} pictures in {time.perf_counter() - t0:.1f} s")
