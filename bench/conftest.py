@@ -4,7 +4,7 @@ Options (each also an environment variable):
   --profile default|full      PARITYBENCH_PROFILE   full adds n = 1e7
   --device cpu,gpu            PARITYBENCH_DEVICE    devices to run (cuda = gpu); default both
   --backend reference,torch,jax PARITYBENCH_BACKEND  frameworks to run; default all
-  --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default all CPUs
+  --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default 1 (see below)
   --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
@@ -27,6 +27,10 @@ import pytest
 from bench import frameworks, timing
 
 ROOT = Path(__file__).resolve().parents[1]
+# One thread by default: on a shared machine two threads on two vCPUs turn a neighbour's load into
+# stalls of whole parallel regions, and the step/floor ratio drifted 4-6x more between runs
+# (median |log| 0.067 against 0.012 at n >= 1e5, docs/compare.md). --threads all for scaling.
+DEFAULT_THREADS = 1
 _SETTINGS = {}
 _SKIPPED: list[tuple[str, str]] = []
 _STARTED = [time.time()]
@@ -37,7 +41,7 @@ def pytest_addoption(parser):
     g.addoption("--profile", default=None, help="default | full (full adds n = 1e7); env PARITYBENCH_PROFILE")
     g.addoption("--device", default=None, help="comma list of cpu, gpu (cuda); env PARITYBENCH_DEVICE")
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
-    g.addoption("--threads", default=None, help="threads for torch and XLA (default: all CPUs); env PARITYBENCH_THREADS")
+    g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
     g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
@@ -54,14 +58,16 @@ def settings(config) -> dict:
     devices = timing.parse_list("device", _opt(config, "device", "PARITYBENCH_DEVICE"), timing.DEVICES)
     backends = timing.parse_list("backend", _opt(config, "backend", "PARITYBENCH_BACKEND"), timing.BACKENDS)
     raw = _opt(config, "threads", "PARITYBENCH_THREADS")
-    threads = frameworks.cpus()
-    if raw is not None:
+    threads = DEFAULT_THREADS
+    if raw == "all":
+        threads = frameworks.cpus()
+    elif raw is not None:
         try:
             threads = int(raw)
         except ValueError:
             threads = 0
         if not 1 <= threads <= frameworks.cpus():
-            raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}")
+            raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}, or all")
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
     plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
     known = {c.id for c in timing.cases(profile)}

@@ -9,7 +9,9 @@ Fields
   isa             the vector ISA flags that pick code paths: sse4_2 avx avx2 fma avx512* amx* ...
   numpy_simd      numpy's SIMD dispatch: {'baseline': [...], 'found': [...]}
   numpy_blas      the BLAS numpy was built with (name, version)
-  thread_env      OMP/MKL/OPENBLAS/XLA thread variables that are set
+  libc            the C library (glibc picks FMA or non-FMA sin/cos by CPU: numpy's float64 ones)
+  thread_env      the variables set that pick threads or code paths: OMP/MKL/OPENBLAS threads,
+                  XLA_FLAGS, ATEN_CPU_CAPABILITY, NPY_DISABLE_CPU_FEATURES, GLIBC_TUNABLES
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import re
 
 _ISA = re.compile(r"^(sse4_[12]|ssse3|avx|avx2|fma|f16c|avx512.*|avx_vnni|amx.*|bmi2)$")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS",
-               "ATEN_CPU_CAPABILITY", "NPY_DISABLE_CPU_FEATURES")
+               "ATEN_CPU_CAPABILITY", "NPY_DISABLE_CPU_FEATURES", "GLIBC_TUNABLES")
 
 
 def _cpuinfo() -> dict[str, str]:
@@ -70,6 +72,7 @@ def machine_part() -> dict:
     info = _cpuinfo()
     out = {"cpu_model": cpu_model(), "cpu_vendor": info.get("vendor_id"), "isa": isa_flags()}
     out.update(numpy_part())
+    out["libc"] = " ".join(platform.libc_ver()).strip() or None
     out["thread_env"] = {k: os.environ[k] for k in THREAD_VARS if k in os.environ}
     return out
 
@@ -87,8 +90,3 @@ def describe(backends=("torch", "jax")) -> dict:
             out[b] = registry.get(b).numeric_environment()
     return out
 
-
-# The fields whose change can move a timing or a float: compare shows these first.
-KEY_FIELDS = ("cpu_model", "isa", "numpy_simd", "numpy_blas", "torch.version", "torch.cpu_capability",
-              "torch.threads", "jax.version", "jax.xla_cpu_target", "jax.xla_cpu_features",
-              "thread_env")

@@ -12,10 +12,12 @@ block differs from what the baseline gives. Numbers outside blocks are not bench
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from statistics import median
 
+from . import resultfile
 from .resultfile import Case, Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,8 +185,10 @@ def block_tools(run: Run) -> str:
     tools = [c for c in run.of_kind("other") if c.get("kind") == "tool"]
     if not tools:
         return "no tool case in the baseline\n"
-    return ", ".join(f"{c.get('tool')}{' (' + c.get('files') + ' file)' if c.get('files') else ''} "
-                     f"{_short_time(c.seconds)}" for c in tools) + " (median, whole command).\n"
+    def name(c):
+        f = c.get("files")
+        return c.get("tool") + (f" ({f} file{'s' if f == 'two' else ''})" if f else "")
+    return ", ".join(f"{name(c)} {_short_time(c.seconds)}" for c in tools) + " (median, whole command).\n"
 
 
 def block_compare_example(run: Run) -> str:
@@ -194,9 +198,78 @@ def block_compare_example(run: Run) -> str:
     return (render.render([t], "markdown") + "\n") if t else "no n = 1e6 sgd case in the baseline\n"
 
 
+def study_dirs(root: Path = ROOT) -> list[Path]:
+    """The committed gate studies: results/gate-study-*/ (bench/gate_study.py), by name."""
+    return sorted(d for d in (root / "results").glob("gate-study-*") if d.is_dir())
+
+
+def gate_study_figures(d: Path) -> dict:
+    """A/A pairs and the planted run of study directory ``d``, judged by today's gate."""
+    import datetime as dt
+    import json
+    import math
+
+    from . import compare, resultfile
+
+    def load(name):
+        return resultfile.load(d / f"{name}.json", "run")
+
+    aa = sorted(p.stem for p in d.glob("aa*.json"))
+    runs = {n: load(n) for n in aa}
+    out = {"aa": [], "planted": None}
+    for x, y in zip(aa, aa[1:]):
+        a, b = runs[x], runs[y]
+        diff = compare.compare_runs(a, b)
+        drift = [abs(math.log(b.cases[k].get("floor_ratio") / a.cases[k].get("floor_ratio")))
+                 for k in b.cases if k in a.cases and b.cases[k].kind == "throughput"
+                 and b.cases[k].get("n") >= 100_000]
+        gap = (dt.datetime.fromisoformat(b.datetime) - dt.datetime.fromisoformat(a.datetime)).total_seconds()
+        out["aa"].append({"pair": f"{x} -> {y}", "gap_min": gap / 60, "cases": len(diff.rows),
+                          "slower": [r.case for r in diff.rows if r.verdict == "slower"],
+                          "faster": [r.case for r in diff.rows if r.verdict == "faster"],
+                          "drift_median": median(drift), "drift_max": max(drift), "drift_cases": len(drift),
+                          "max_effect": max(abs(math.log(r.effect)) for r in diff.rows if r.effect)})
+    if (d / "planted.json").is_file() and aa:
+        p = load("planted")
+        diff = compare.compare_runs(runs[aa[-1]], p)
+        plant = p.doc_extra.get("planted", {})
+        rows = {r.case: r for r in diff.rows}
+        out["planted"] = {"plant": plant, "rows": {c: rows.get(c) for c in plant},
+                          "other_slower": [r.case for r in diff.rows if r.verdict == "slower" and r.case not in plant]}
+    return out
+
+
+def block_gate_study(run: Run) -> str:
+    from .verdict import ALPHA, MIN_EFFECT
+    dirs = study_dirs()
+    if not dirs:
+        return "no committed gate study (results/gate-study-*/)\n"
+    out = [f"Judged by today's gate with its defaults (alpha {ALPHA:g}, threshold {100 * MIN_EFFECT:.0f}%)."]
+    for d in dirs:
+        f = gate_study_figures(d)
+        first = resultfile.load(sorted(d.glob("aa*.json"))[0], "run")
+        threads = (first.machine_info.get("threads") or {}).get("set")
+        cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
+        out += ["", f"`results/{d.name}`: {threads} thread(s), {cpu}, {first.datetime[:16]} UTC", "",
+                "| A/A pair | apart | slower | faster | cases | floor_ratio drift, n >= 1e5: median / max abs(log) | largest change |",
+                "|---|---|---|---|---|---|---|"]
+        for g in f["aa"]:
+            out.append(f"| {g['pair']} | {g['gap_min']:.0f} min | {len(g['slower'])} | {len(g['faster'])} | "
+                       f"{g['cases']} | {g['drift_median']:.3f} / {g['drift_max']:.3f} ({g['drift_cases']} cases) | "
+                       f"{100 * (math.exp(g['max_effect']) - 1):.0f}% |")
+        if f["planted"]:
+            for c, r in f["planted"]["rows"].items():
+                factor = f["planted"]["plant"][c]
+                out += ["", f"Planted {factor:.2f}x in `{c}`, against the last A/A run: "
+                        + (f"**{r.verdict}**, measured change {r.effect:.2f}x, p = {r.p:.1e}" if r else "case missing")
+                        + f"; other cases called slower: {len(f['planted']['other_slower'])}."]
+    return "\n".join(out) + "\n"
+
+
 BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": block_overhead,
           "spread": block_spread, "floor-check": block_floor_check, "agreement": block_agreement,
-          "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example}
+          "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example,
+          "gate-study": block_gate_study}
 
 
 def fill(text: str, run: Run) -> str:

@@ -22,11 +22,11 @@ from . import stats
 from .resultfile import Case, Run, flatten
 
 ALPHA = 0.001       # per case; the matrix has ~65 cases: P(any false p < alpha | no change) <= 6.5%
-MIN_EFFECT = 0.15   # the smallest change that counts: above the A/A drift measured (docs/compare.md)
+MIN_EFFECT = 0.20   # the smallest change that counts: above the A/A drift measured (docs/compare.md)
 MIN_ROUNDS = 8      # fewer samples on either side: not gated (the rank test's approximation)
 
 # Numeric-environment fields that make two runs different machines for timing (machine_info paths).
-KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.numpy_blas",
+KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.numpy_blas", "numeric.libc",
               "numeric.torch.version", "numeric.torch.cpu_capability", "numeric.torch.threads",
               "numeric.jax.version", "numeric.jax.xla_cpu_max_isa", "numeric.thread_env",
               "threads.set", "cpu.brand_raw", "torch", "jax", "jaxlib", "numpy")

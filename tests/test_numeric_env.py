@@ -83,7 +83,7 @@ def test_the_numeric_environment_names_cpu_isa_paths_blas_and_threads():
     d = numenv.describe()
     assert d["cpu_model"] and isinstance(d["isa"], list)
     assert set(d["numpy_simd"]) == {"baseline", "found"} and d["numpy_blas"]
-    assert isinstance(d["thread_env"], dict)
+    assert isinstance(d["thread_env"], dict) and "libc" in d
     if "torch" in d:
         import torch
         t = d["torch"]
