@@ -7,7 +7,7 @@ A doc holds generated blocks between markers:
     <!-- /report:NAME -->
 
 ``paritybench report --write`` re-renders every block of the docs from the committed baseline
-(the newest ``results/bench-*.json``); ``--check`` (and tests/test_docs_figures.py) fails when a
+(the newest ``results/bench-*.json`` by its time stamp); ``--check`` (and tests/test_docs_figures.py) fails when a
 block differs from what the baseline gives. Numbers outside blocks are not benchmark figures.
 """
 from __future__ import annotations
@@ -27,8 +27,9 @@ MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)",
 
 
 def baseline_path(root: Path = ROOT) -> Path:
-    """The committed baseline: the newest results/bench-*.json by name (names carry the time)."""
-    files = sorted((root / "results").glob("bench-*.json"))
+    """The committed baseline: the newest results/bench-*.json by the time stamp that ends its name
+    (bench-<profile>-cpu<T>-<YYYYmmddTHHMMSS>.json)."""
+    files = sorted((root / "results").glob("bench-*.json"), key=lambda p: (p.stem.rsplit("-", 1)[-1], p.name))
     if not files:
         raise ValueError(f"baseline: got no results/bench-*.json under {root}; allowed: a committed run")
     return files[-1]
