@@ -73,8 +73,9 @@ def block_machine(run: Run) -> str:
     for c in run.cases.values():
         n_kind[c.kind] = n_kind.get(c.kind, 0) + 1
     kinds = ", ".join(f"{v} {k}" for k, v in sorted(n_kind.items()))
+    threads = (mi.get("threads") or {}).get("set", "?")
     return (f"`{Path(run.path).name}`: {num.get('cpu_model', '?')}, "
-            f"{(mi.get('threads') or {}).get('set', '?')} threads, torch {mi.get('torch')} (CPU capability "
+            f"{threads} thread{'' if threads == 1 else 's'}, torch {mi.get('torch')} (CPU capability "
             f"{t.get('cpu_capability', '?')}), jax/jaxlib {mi.get('jax')}/{mi.get('jaxlib')} (XLA ISA "
             f"{j.get('xla_cpu_max_isa', '?')}), numpy {mi.get('numpy')}; profile {p.get('profile')}, "
             f"{len(run.cases)} cases ({kinds}), {len(p.get('skipped', []))} skipped with their reasons, "
@@ -251,7 +252,7 @@ def block_gate_study(run: Run) -> str:
         first = resultfile.load(sorted(d.glob("aa*.json"))[0], "run")
         threads = (first.machine_info.get("threads") or {}).get("set")
         cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
-        out += ["", f"`results/{d.name}`: {threads} thread(s), {cpu}, {first.datetime[:16]} UTC", "",
+        out += ["", f"`results/{d.name}`: {threads} thread{'' if threads == 1 else 's'}, {cpu}, {first.datetime[:16]} UTC", "",
                 "| A/A pair | apart | slower | faster | cases | floor_ratio drift, n >= 1e5: median / max abs(log) | largest change |",
                 "|---|---|---|---|---|---|---|"]
         for g in f["aa"]:
