@@ -259,6 +259,9 @@ def block_gate_study(run: Run) -> str:
             out.append(f"| {g['pair']} | {g['gap_min']:.0f} min | {len(g['slower'])} | {len(g['faster'])} | "
                        f"{g['cases']} | {g['drift_median']:.3f} / {g['drift_max']:.3f} ({g['drift_cases']} cases) | "
                        f"{100 * (math.exp(g['max_effect']) - 1):.0f}% |")
+        for g in f["aa"]:
+            if g["slower"]:
+                out += ["", f"{g['pair']}, called slower: " + ", ".join(f"`{c}`" for c in g["slower"])]
         if f["planted"]:
             for c, r in f["planted"]["rows"].items():
                 factor = f["planted"]["plant"][c]
