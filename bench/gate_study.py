@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 import time
 from pathlib import Path
-from statistics import median
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PLANT = "torch-compiled-cpu-f32-n100000-sgd-E1=1.3"
@@ -42,20 +40,13 @@ def bench_run(out: Path, name: str, plant: str | None, select: str | None) -> Pa
 
 
 def gate(old: Path, new: Path) -> dict:
-    """The gate's verdicts (paritybench.compare) and the floor_ratio drift of n >= 1e5 cases."""
-    from paritybench import compare, resultfile
-    a, b = resultfile.load(str(old), "old"), resultfile.load(str(new), "new")
-    d = compare.compare_runs(a, b)
-    verdicts = {r.case: r.verdict for r in d.rows}
-    drift = [abs(math.log(b.cases[k].get("floor_ratio") / a.cases[k].get("floor_ratio")))
-             for k in b.cases if k in a.cases and b.cases[k].kind == "throughput"
-             and (b.cases[k].get("n") or 0) >= 100_000]
-    return {"old": old.name, "new": new.name,
-            "slower": sorted(c for c, v in verdicts.items() if v == "slower"),
-            "faster": sorted(c for c, v in verdicts.items() if v == "faster"),
-            "cases": len(verdicts), "basis": d.basis,
-            "floor_ratio_drift_median_abs_log_n_ge_1e5": median(drift) if drift else None,
-            "floor_ratio_drift_max_abs_log_n_ge_1e5": max(drift) if drift else None}
+    """The gate's verdicts and the floor_ratio drift of n >= 1e5 cases (``report.pair_figures``)."""
+    from paritybench import report, resultfile
+    f = report.pair_figures(resultfile.load(str(old), "old"), resultfile.load(str(new), "new"))
+    return {"old": old.name, "new": new.name, "slower": sorted(f["slower"]),
+            "faster": sorted(f["faster"]), "cases": f["cases"], "basis": f["basis"],
+            "floor_ratio_drift_median_abs_log_n_ge_1e5": f["drift_median"],
+            "floor_ratio_drift_max_abs_log_n_ge_1e5": f["drift_max"]}
 
 
 def main(argv=None) -> int:

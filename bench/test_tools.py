@@ -15,7 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 def _command(*args: str) -> None:
     r = subprocess.run([sys.executable, "-m", "paritybench.cli", *args], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from . import verdict as V
 from .render import Column, Table, pct, seconds, short, si, times
-from .resultfile import Case, Run, flatten
+from .resultfile import Case, Run
 
 
 # ---------------------------------------------------------------- one run
@@ -158,13 +158,6 @@ class Diff:
     rows: list[Row]
     basis: str         # one line: what the verdicts rest on
     same_machine: bool
-
-
-def machine_differences(old: Run, new: Run) -> list[str]:
-    """Every machine_info field that differs (the long list; compare prints the key ones)."""
-    a, b = flatten(old.machine_info), flatten(new.machine_info)
-    return [f"machine_info.{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}"
-            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 def case_key(fullname: str, across_devices: bool = False) -> str:

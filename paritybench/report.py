@@ -205,39 +205,45 @@ def study_dirs(root: Path = ROOT) -> list[Path]:
     return sorted(d for d in (root / "results").glob("gate-study-*") if d.is_dir())
 
 
+def pair_figures(a: Run, b: Run) -> dict:
+    """Run ``a`` against run ``b`` by today's gate: its verdicts, the largest change, and the
+    floor_ratio drift |log(new/old)| of throughput cases with n >= 1e5 (median, max, count)."""
+    from . import compare
+
+    diff = compare.compare_runs(a, b)
+    drift = [abs(math.log(b.cases[k].get("floor_ratio") / a.cases[k].get("floor_ratio")))
+             for k in b.cases if k in a.cases and b.cases[k].kind == "throughput"
+             and (b.cases[k].get("n") or 0) >= 100_000
+             and a.cases[k].get("floor_ratio") and b.cases[k].get("floor_ratio")]
+    return {"cases": len(diff.rows), "basis": diff.basis, "rows": diff.rows,
+            "slower": [r.case for r in diff.rows if r.verdict == "slower"],
+            "faster": [r.case for r in diff.rows if r.verdict == "faster"],
+            "drift_median": median(drift) if drift else None, "drift_max": max(drift) if drift else None,
+            "drift_cases": len(drift),
+            "max_effect": max((abs(math.log(r.effect)) for r in diff.rows if r.effect), default=0.0)}
+
+
 def gate_study_figures(d: Path) -> dict:
     """A/A pairs and the planted run of study directory ``d``, judged by today's gate."""
     import datetime as dt
-    import json
-    import math
-
-    from . import compare, resultfile
 
     def load(name):
         return resultfile.load(d / f"{name}.json", "run")
 
     aa = sorted(p.stem for p in d.glob("aa*.json"))
     runs = {n: load(n) for n in aa}
-    out = {"aa": [], "planted": None}
+    out = {"aa": [], "planted": None, "first": runs[aa[0]] if aa else None}
     for x, y in zip(aa, aa[1:]):
         a, b = runs[x], runs[y]
-        diff = compare.compare_runs(a, b)
-        drift = [abs(math.log(b.cases[k].get("floor_ratio") / a.cases[k].get("floor_ratio")))
-                 for k in b.cases if k in a.cases and b.cases[k].kind == "throughput"
-                 and b.cases[k].get("n") >= 100_000]
         gap = (dt.datetime.fromisoformat(b.datetime) - dt.datetime.fromisoformat(a.datetime)).total_seconds()
-        out["aa"].append({"pair": f"{x} -> {y}", "gap_min": gap / 60, "cases": len(diff.rows),
-                          "slower": [r.case for r in diff.rows if r.verdict == "slower"],
-                          "faster": [r.case for r in diff.rows if r.verdict == "faster"],
-                          "drift_median": median(drift), "drift_max": max(drift), "drift_cases": len(drift),
-                          "max_effect": max(abs(math.log(r.effect)) for r in diff.rows if r.effect)})
+        out["aa"].append({"pair": f"{x} -> {y}", "gap_min": gap / 60, **pair_figures(a, b)})
     if (d / "planted.json").is_file() and aa:
         p = load("planted")
-        diff = compare.compare_runs(runs[aa[-1]], p)
+        f = pair_figures(runs[aa[-1]], p)
         plant = p.doc_extra.get("planted", {})
-        rows = {r.case: r for r in diff.rows}
+        rows = {r.case: r for r in f["rows"]}
         out["planted"] = {"plant": plant, "rows": {c: rows.get(c) for c in plant},
-                          "other_slower": [r.case for r in diff.rows if r.verdict == "slower" and r.case not in plant]}
+                          "other_slower": [c for c in f["slower"] if c not in plant]}
     return out
 
 
@@ -249,7 +255,7 @@ def block_gate_study(run: Run) -> str:
     out = [f"Judged by today's gate with its defaults (alpha {ALPHA:g}, threshold {100 * MIN_EFFECT:.0f}%)."]
     for d in dirs:
         f = gate_study_figures(d)
-        first = resultfile.load(sorted(d.glob("aa*.json"))[0], "run")
+        first = f["first"]
         threads = (first.machine_info.get("threads") or {}).get("set")
         cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
         out += ["", f"`results/{d.name}`: {threads} thread{'' if threads == 1 else 's'}, {cpu}, {first.datetime[:16]} UTC", "",

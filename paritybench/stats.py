@@ -8,13 +8,10 @@ Pure Python (math only), so that bench/ and compare share it without a framework
   mann_whitney(a, b)    two-sided Mann-Whitney U test, normal approximation with the tie
                         correction and a continuity correction (valid for n_a, n_b >= 8; the
                         suite records >= 10 rounds per case).
-  log_ratio_ci(a, b)    bootstrap CI of log(median(b) / median(a)) (percentile, fixed seed).
 """
 from __future__ import annotations
 
 import math
-import random
-from statistics import median
 
 
 def _check(xs, field: str) -> list[float]:
@@ -77,14 +74,3 @@ def mann_whitney(a, b) -> tuple[float, float]:
         return u_b, 1.0
     z = (abs(u_b - mu) - 0.5) / math.sqrt(var)
     return u_b, min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2)))
-
-
-def log_ratio_ci(a, b, level: float = 0.95, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap CI of log(median(b) / median(a)), samples resampled independently."""
-    a, b = _check(a, "old sample"), _check(b, "new sample")
-    rng = random.Random(seed)
-    stats = sorted(math.log(median(rng.choices(b, k=len(b))) / median(rng.choices(a, k=len(a))))
-                   for _ in range(draws))
-    lo = stats[int((1 - level) / 2 * draws)]
-    hi = stats[min(draws - 1, int((1 + level) / 2 * draws))]
-    return lo, hi
