@@ -7,6 +7,8 @@ Options (each also an environment variable):
   --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default 1 (see below)
   --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
+  --processes P               PARITYBENCH_PROCESSES each throughput case timed in P processes (default 4:
+                                                    this one + 3 replicas, bench/replicas.py); 1 = this one
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
@@ -43,6 +45,7 @@ def pytest_addoption(parser):
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
+    g.addoption("--processes", default=None, help=f"processes per throughput case (default {timing.PROCESSES}: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
     g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
 
@@ -68,6 +71,10 @@ def settings(config) -> dict:
             threads = 0
         if not 1 <= threads <= frameworks.cpus():
             raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}, or all")
+    raw = _opt(config, "processes", "PARITYBENCH_PROCESSES")
+    processes = timing.PROCESSES if raw is None else (int(raw) if raw.strip().isdigit() else 0)
+    if not 1 <= processes <= 16:
+        raise ValueError(f"processes: got {raw!r}; allowed: an integer from 1 to 16")
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
     plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
     known = {c.id for c in timing.cases(profile)}
@@ -76,7 +83,7 @@ def settings(config) -> dict:
             raise ValueError(f"plant: got case {cid!r}; allowed: a throughput case id of profile "
                              f"{profile}, e.g. {next(iter(sorted(known)))}")
     return {"profile": profile, "devices": devices, "backends": backends, "threads": threads,
-            "results_dir": results, "plant": plant}
+            "processes": processes, "results_dir": results, "plant": plant}
 
 
 def _output_path(config, s: dict):
@@ -147,6 +154,17 @@ def bench_settings(pytestconfig) -> dict:
 
 
 @pytest.fixture(scope="session")
+def replicas(bench_settings):
+    """The run's replica processes (``--processes`` - 1), shut down when the session ends."""
+    from bench.replicas import Replicas
+    r = Replicas(bench_settings["processes"] - 1, bench_settings["threads"])
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+@pytest.fixture(scope="session")
 def harness_seconds() -> float:
     """The harness's own cost per timed call: a timer pair around a no-op call (median of 2000)."""
     timer = time.perf_counter
@@ -180,7 +198,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     timing.add_floor_ratios([b.get("extra_info", {}) for b in output_json.get("benchmarks", [])])
-    output_json["paritybench"] = {"profile": _SETTINGS.get("profile"),
+    output_json["paritybench"] = {"profile": _SETTINGS.get("profile"), "processes": _SETTINGS.get("processes"),
                                   "wall_seconds": time.time() - _STARTED[0],
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
                                   "planted": _SETTINGS.get("plant") or {}}
@@ -203,5 +221,6 @@ def pytest_terminal_summary(terminalreporter, config):
     for line in timing.summary_lines(infos, _SKIPPED, others):
         tr.write_line(line)
     tr.write_line(f"profile {_SETTINGS.get('profile')}, threads {_SETTINGS.get('threads')}, "
+                  f"processes per case {_SETTINGS.get('processes')}, "
                   f"wall {time.time() - _STARTED[0]:.0f} s"
                   + (f", JSON: {_SETTINGS['written']}" if "written" in _SETTINGS else ""))

@@ -40,7 +40,7 @@ def pin_threads(threads: int) -> None:
         raise RuntimeError("pin_threads must run before jax is imported")
     if hasattr(os, "sched_setaffinity") and threads < cpus():
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
-    if threads == 1:
+    if threads == 1 and "--xla_cpu_multi_thread_eigen=false" not in os.environ.get("XLA_FLAGS", ""):
         flags = os.environ.get("XLA_FLAGS", "")
         os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
                                    "intra_op_parallelism_threads=1").strip()

@@ -30,7 +30,7 @@ def main(argv=None) -> int:
         for i in range(a.runs):
             out = Path(tmp) / f"p{i}.json"
             subprocess.run([sys.executable, "-m", "pytest", "bench/test_throughput.py", "--benchmark-only",
-                            "-q", "-p", "no:cacheprovider", "--device", "cpu", "-k",
+                            "-q", "-p", "no:cacheprovider", "--device", "cpu", "--processes", "1", "-k",
                             f"test_step and ({a.select})", "--benchmark-json", str(out)],
                            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, timeout=900)
             for b in json.loads(out.read_text())["benchmarks"]:

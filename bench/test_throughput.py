@@ -19,15 +19,11 @@ test the gate.
 """
 from __future__ import annotations
 
-import functools
-import time
-
 import numpy as np
 import pytest
 
 import impls
-from bench import frameworks, timing
-from impls import Problem, Recipe
+from bench import frameworks, runners, timing
 
 
 def pytest_generate_tests(metafunc):
@@ -40,37 +36,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("floor_case", fs, ids=[f.id for f in fs])
 
 
-@functools.lru_cache(maxsize=2)
-def data_of(n: int) -> impls.Data:
-    """The seed's data drawn at size n: integers in [0, 1000), seed 0."""
-    return impls.generate(Problem(n=n, x_max=timing.X_MAX, seed=timing.SEED))
-
-
-def w0_of(E: int):
-    """1.5, the seed's start, or E starts spread over [1.4, 1.7]."""
-    return 1.5 if E == 1 else tuple(np.linspace(1.4, 1.7, E))
-
-
 def require(backend: str, device: str) -> None:
     frameworks.skip_unless_runs(backend, device)
-
-
-def _timed(fn, k: int) -> float:
-    t0 = time.perf_counter()
-    fn(k)
-    return time.perf_counter() - t0
-
-
-def warm(fn) -> tuple[int, float, float]:
-    """Compile and calibrate fn: (K, seconds of one steady call of K, compile_seconds)."""
-    first, *steady = (_timed(fn, timing.PROBE_K) for _ in range(3))
-    call = min(steady)
-    compile_seconds = max(0.0, first - call)
-    k = timing.choose_k(call / timing.PROBE_K)
-    if k != timing.PROBE_K:
-        first_k, call = _timed(fn, k), _timed(fn, k)
-        compile_seconds += max(0.0, first_k - call)
-    return k, call, compile_seconds
 
 
 def measure(benchmark, fn, backend: str, compiles: bool, budget: float, floor=None):
@@ -78,15 +45,15 @@ def measure(benchmark, fn, backend: str, compiles: bool, budget: float, floor=No
     paired) with paired = (Kf, floor call seconds, one more than the rounds) when ``floor`` is
     given (a blocking floor(kf) timed between the rounds), else None."""
     c0 = frameworks.compile_events(backend)
-    k, call, compile_seconds = warm(fn)
-    kf, floor_call = warm(floor)[:2] if floor is not None else (0, 0.0)
+    k, call, compile_seconds = runners.warm(fn)
+    kf, floor_call = runners.warm(floor)[:2] if floor is not None else (0, 0.0)
     graphs = frameworks.compile_events(backend) - c0
     if compiles and graphs == 0:
         _fail(benchmark, f"{backend}: no compile event during warm-up: the variant ran uncompiled")
     floor_calls = []
 
     def floor_round():  # runs before each round (warm-up included), outside the timed call
-        floor_calls.append(_timed(floor, kf))
+        floor_calls.append(runners.timed(floor, kf))
 
     before = frameworks.compile_events(backend)
     benchmark.pedantic(fn, args=(k,), rounds=timing.choose_rounds(call + floor_call, budget),
@@ -117,9 +84,10 @@ def _check_harness(benchmark, info: dict) -> None:
 
 
 def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harness: float, info_of,
-               floor=None):
+               floor=None, replicate=None):
     """measure() fn (paired with ``floor`` if given), then record info_of(K, calls, compile_seconds,
-    threads, harness) plus the paired ratios, and check it."""
+    threads, harness) plus the paired ratios, and check it. ``replicate()`` (a case's replica
+    timings, bench/replicas.py) adds the other processes' rounds (``timing.process_info``)."""
     k, calls, compile_s, paired = measure(benchmark, fn, backend, compiles,
                                           timing.CASE_BUDGET[settings["profile"]], floor)
     if calls is None:
@@ -127,6 +95,14 @@ def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harn
     info = info_of(k, calls, compile_s, settings["threads"], harness)
     if paired is not None:
         info.update(timing.paired_info(calls, k, paired[1], paired[0]))
+        if replicate is not None:
+            try:
+                others = replicate()
+            except Exception as e:  # a replica's failure fails the case, with its reason
+                _fail(benchmark, f"replica: {type(e).__name__}: {e}")
+            own = {"k": k, "calls": calls, "kf": paired[0], "floor_calls": paired[1],
+                   "compile_seconds": compile_s}
+            info.update(timing.process_info([own] + others))
     benchmark.extra_info.update(info)
     _check_harness(benchmark, info)
 
@@ -138,27 +114,23 @@ def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
     frameworks.fresh(f.backend)
     benchmark.group = f"floor {f.device} {f.dtype} n={f.n} E={f.E}"
     backend = impls.get(f.backend)
-    run = backend.floor(data_of(f.n), np.asarray(w0_of(f.E), dtype=np.float64), f.dtype, f.device)
+    run = backend.floor(runners.data_of(f.n), np.asarray(runners.w0_of(f.E), dtype=np.float64), f.dtype,
+                        f.device)
     _time_case(benchmark, run, f.backend, f.backend != "reference", bench_settings, harness_seconds,
                lambda *a: timing.floor_info(f, *a))
 
 
-def test_step(benchmark, case, bench_settings, harness_seconds):
+def test_step(benchmark, case, bench_settings, harness_seconds, replicas):
     """K training steps of one backend/variant per timed call, history recorded as in training,
-    in rounds paired with the framework's floor pass."""
+    in rounds paired with the framework's floor pass; then the same in each replica process."""
     c = case
     require(c.backend, c.device)
-    frameworks.fresh(c.backend)
     benchmark.group = f"step {c.device} {c.dtype} n={c.n} {c.optimizer} E={c.E}"
-    recipe = Recipe(optimizer=c.optimizer, lr=timing.LR, w0=w0_of(c.E), steps=1, dtype=c.dtype)
-    backend = impls.get(c.backend)
-    runner = backend.prepare(data_of(c.n), recipe, c.variant, c.device)
-    floor = backend.floor(data_of(c.n), np.asarray(w0_of(c.E), dtype=np.float64), c.dtype, c.device)
-    compiles = c.variant in ("compiled", "jit", "scan")
-    step = runner.advance
     factor = bench_settings.get("plant", {}).get(c.id)
+    step, floor = runners.build(c, factor)
     if factor:
-        step = timing.planted(step, factor)
         benchmark.extra_info["planted_slowdown"] = factor
-    _time_case(benchmark, step, c.backend, compiles, bench_settings, harness_seconds,
-               lambda *a: timing.step_info(c, *a), floor=floor)
+    budget = timing.CASE_BUDGET[bench_settings["profile"]]
+    _time_case(benchmark, step, c.backend, c.variant in ("compiled", "jit", "scan"), bench_settings,
+               harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor,
+               replicate=lambda: replicas.time_case(c, budget, factor))

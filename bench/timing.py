@@ -33,7 +33,8 @@ K_MAX = 1 << 14      # steps per call at most
 PROBE_K = 4          # steps of the first (compiling) calls, which also estimate the step time
 HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
 ROUNDS_MIN, ROUNDS_MAX = 12, 60  # >= 12 paired rounds: a 95% CI of the median ratio and the gate's rank test
-CASE_BUDGET = {"default": 1.0, "full": 2.0}  # seconds of timed calls per case (rounds x (call + floor call))
+CASE_BUDGET = {"default": 0.5, "full": 1.0}  # seconds of timed calls per case and process (rounds x (call + floor call))
+PROCESSES = 4        # processes per case (the pytest one + 3 replicas): the gate's process-level test
 KINDS = ("throughput", "floor")
 
 
@@ -163,6 +164,22 @@ def paired_info(case_calls: list[float], k: int, floor_calls: list[float], kf: i
     return {"floor_ratio": median(ratios), "floor_ratio_ci95": [lo, hi],
             "floor_seconds_per_step": median(floor_calls) / kf, "floor_passes_per_call": kf,
             "paired_ratios": ratios, "paired_rounds": len(ratios)}
+
+
+def process_info(runs: list[dict]) -> dict:
+    """extra_info fields of a case timed in several processes (bench/replicas.py).
+
+    runs[i] = {k, calls, kf, floor_calls, compile_seconds} of process i; runs[0] is the pytest
+    process (whose ``paired_info`` fields stay). floor_ratio becomes the median of the process
+    medians, floor_ratio_range their [min, max]: the spread no single process shows.
+    """
+    ratios = [paired_ratios(r["calls"], r["k"], r["floor_calls"], r["kf"]) for r in runs]
+    meds = [median(x) for x in ratios]
+    return {"processes": len(runs), "process_paired_ratios": ratios,
+            "process_round_seconds": [[c / r["k"] for c in r["calls"]] for r in runs],
+            "process_compile_seconds": [r.get("compile_seconds") for r in runs],
+            "floor_ratio": median(meds), "floor_ratio_processes": meds,
+            "floor_ratio_range": [min(meds), max(meds)]}
 
 
 def parse_plant(text: str | None) -> dict[str, float]:

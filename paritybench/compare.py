@@ -160,6 +160,10 @@ class Diff:
     same_machine: bool
 
 
+def _p(v: float) -> str:
+    return f"{v:.0e}" if v < 0.01 else f"{v:.2f}"
+
+
 def case_key(fullname: str, across_devices: bool = False) -> str:
     """The matching key: the fullname, with the device token blanked for CPU/GPU comparisons."""
     if not across_devices:
@@ -172,8 +176,8 @@ def _rekey(run: Run, across: bool) -> Run:
 
 
 def _basis_line(rules: V.Rules, same: bool, keys: list[str], across: bool) -> str:
-    gate = (f"p < {rules.alpha:g} (Mann-Whitney U on the rounds) and a change > "
-            f"{100 * rules.min_effect:.0f}%")
+    gate = (f"p < {rules.alpha:g} (Mann-Whitney U on the rounds), p < {rules.process_alpha:g} (exact, "
+            f"on the process medians) and a change > {100 * rules.min_effect:.0f}%")
     if across:
         return f"verdicts: paired floor ratios only (devices differ), {gate}"
     if not same:
@@ -199,11 +203,13 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     basis = _basis_line(rules, same, keys, across_devices)
     t = Table(f"{old.path} -> {new.path}", [
         Column("case", align="<"), Column("fl old", times), Column("fl new", times),
-        Column("change", times), Column("p", lambda v: f"{v:.0e}" if v < 0.01 else f"{v:.2f}"),
+        Column("change", times), Column("p", _p), Column("p proc", _p),
         Column("time", times), Column("verdict", align="<")])
-    t.notes = ["fl: step/floor, median of the paired rounds; change: new/old on the verdict's basis; "
-               "time: new/old seconds per step" + ("" if same and rules.absolute else ", not gated")]
-    regressions, rows = [], []
+    t.notes = ["fl: step/floor, median of the processes' median paired ratios; change: new/old on the "
+               "verdict's basis; p: rounds, p proc: process medians ('-': fewer than "
+               f"{V.MIN_PROCESSES} processes on a side, rounds only); time: new/old seconds per step"
+               + ("" if same and rules.absolute else ", not gated")]
+    regressions, rows, rounds_only = [], [], []
     for k in common:
         o, n = old.cases[k], new.cases[k]
         if n.kind == "throughput":
@@ -213,16 +219,19 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
         else:  # floors are inside every paired ratio; agreement runs are one call with compilation
             v = V.Verdict("not gated", "-", None, None)
         notes = [v.label + (f" ({v.basis})" if v.basis == "absolute" else "")]
+        if v.why.startswith("rounds only"):
+            rounds_only.append(v.why)
         change = V.conclusion_change(o, n)
         if change:
             notes.append(change.upper())
             regressions.append(f"{short(n.name)}: {change}")
         if v.label == "slower":
-            regressions.append(f"{short(n.name)}: slower, {v.effect:.2f}x ({v.basis}, p={v.p:.1e})")
+            regressions.append(f"{short(n.name)}: slower, {v.effect:.2f}x ({v.basis}, p={v.p:.1e}"
+                               + (f", process p={v.p_process:.2g})" if v.p_process is not None else ", rounds only)"))
         rows.append(Row(short(n.name), v.label, v.effect, v.p))
         fo, fn = o.get("floor_ratio"), n.get("floor_ratio")
         t.rows.append([short(n.name), fo if isinstance(fo, (int, float)) else None,
-                       fn if isinstance(fn, (int, float)) else None, v.effect, v.p,
+                       fn if isinstance(fn, (int, float)) else None, v.effect, v.p, v.p_process,
                        n.seconds / o.seconds, "; ".join(notes)])
     only_old = [short(old.cases[k].name) for k in old.cases if k not in new.cases]
     only_new = [short(new.cases[k].name) for k in new.cases if k not in old.cases]
@@ -234,6 +243,9 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     if ca != cb:
         header.append(f"commit: {str(ca)[:12]} -> {str(cb)[:12]}")
     header.append(basis)
+    if rounds_only:
+        header.append(f"{len(rounds_only)} cases judged on their rounds only, no process test: "
+                      + rounds_only[0].removeprefix("rounds only: "))
     return Diff(header, t, only_old, only_new, regressions, rows, basis, same)
 
 

@@ -60,8 +60,15 @@ def _fastest(run: Run, backend: str, **key) -> Case | None:
 
 
 def _ci(c: Case) -> str:
-    ci = c.get("floor_ratio_ci95")
-    return f"{c.get('floor_ratio'):.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else _x(c.get("floor_ratio"))
+    """The floor ratio with its spread: [min, max] of the process medians (a file timed in several
+    processes), else the 95% CI of the one process's median."""
+    lo_hi = c.get("floor_ratio_range") or c.get("floor_ratio_ci95")
+    return f"{c.get('floor_ratio'):.2f}x [{lo_hi[0]:.2f}, {lo_hi[1]:.2f}]" if lo_hi else _x(c.get("floor_ratio"))
+
+
+def _range_name(run: Run) -> str:
+    p = run.doc_extra.get("processes") or 1
+    return f"range of {p} processes" if p > 1 else "95% CI"
 
 
 def block_machine(run: Run) -> str:
@@ -85,7 +92,8 @@ def block_machine(run: Run) -> str:
 def block_throughput(run: Run) -> str:
     keys = sorted({(c.get("dtype"), c.get("n"), c.get("optimizer"), c.get("E")) for c in _tp(run)
                    if c.get("device") == "cpu"}, key=lambda k: (k[0], k[3], k[1], k[2]))
-    out = ["| dtype, n, optimizer, E | torch best | jax best | jax/torch | torch/floor [95% CI] | jax/floor [95% CI] |",
+    r = _range_name(run)
+    out = [f"| dtype, n, optimizer, E | torch best | jax best | jax/torch | torch/floor [{r}] | jax/floor [{r}] |",
            "|---|---|---|---|---|---|"]
     for dtype, n, opt, E in keys:
         t = _fastest(run, "torch", dtype=dtype, n=n, optimizer=opt, E=E, device="cpu")
@@ -116,15 +124,17 @@ def block_spread(run: Run) -> str:
     sp = sorted((c.spread, c) for c in _tp(run))
     if not sp:
         return "no throughput case\n"
-    widths = sorted((c.get("floor_ratio_ci95")[1] / c.get("floor_ratio_ci95")[0] - 1, c)
-                    for c in _tp(run) if c.get("floor_ratio_ci95"))
+    widths = sorted((c.get("floor_ratio_range")[1] / c.get("floor_ratio_range")[0] - 1, c)
+                    for c in _tp(run) if c.get("floor_ratio_range"))
     text = (f"Spread (IQR / median of the timed calls) from {100 * sp[0][0]:.0f}% (median "
             f"{100 * median(s for s, _ in sp):.0f}%) up to {100 * sp[-1][0]:.0f}% ({sp[-1][1].label}, "
             f"n = {sp[-1][1].get('n')}, {sp[-1][1].get('optimizer')}).")
     if widths:
-        text += (f" The paired floor ratio's 95% CI is {100 * median(w for w, _ in widths):.0f}% wide "
-                 f"(upper / lower - 1) at the median case, {100 * widths[-1][0]:.0f}% at the widest "
-                 f"({widths[-1][1].label}, n = {widths[-1][1].get('n')}).")
+        text += (f" Between the {run.doc_extra.get('processes')} processes that timed each case, the "
+                 f"median floor ratios differ by {100 * median(w for w, _ in widths):.0f}% (highest / "
+                 f"lowest - 1) at the median case, {100 * widths[-1][0]:.0f}% at the widest "
+                 f"({widths[-1][1].label}, n = {widths[-1][1].get('n')}, {widths[-1][1].get('optimizer')}, "
+                 f"E = {widths[-1][1].get('E')}).")
     return text + "\n"
 
 

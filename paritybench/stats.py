@@ -7,7 +7,10 @@ Pure Python (math only), so that bench/ and compare share it without a framework
                         Statistics, 3rd ed., sec. 3.2); exact coverage >= the level.
   mann_whitney(a, b)    two-sided Mann-Whitney U test, normal approximation with the tie
                         correction and a continuity correction (valid for n_a, n_b >= 8; the
-                        suite records >= 10 rounds per case).
+                        suite records >= 12 rounds per case).
+  mann_whitney_exact(a, b)  the same test with the exact null distribution of U, for small
+                        samples (the gate's process medians, 4 against 4): P(U <= u) counts the
+                        C(n_a + n_b, n_a) equally likely orderings (Mann & Whitney 1947).
 """
 from __future__ import annotations
 
@@ -74,3 +77,31 @@ def mann_whitney(a, b) -> tuple[float, float]:
         return u_b, 1.0
     z = (abs(u_b - mu) - 0.5) / math.sqrt(var)
     return u_b, min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2)))
+
+
+def _u_counts(na: int, nb: int) -> list[int]:
+    """counts[u] = orderings of na a's and nb b's with U_b = u pairs (b after a), no ties."""
+    # f(i, j) = distribution of U for i a's and j b's: the last element is a b (it beats all i
+    # a's: U += i) or an a (U unchanged).
+    table = {(i, 0): [1] for i in range(na + 1)}
+    for j in range(1, nb + 1):
+        table[(0, j)] = [1]
+        for i in range(1, na + 1):
+            with_b, with_a = [0] * i + table[(i, j - 1)], table[(i - 1, j)]
+            size = max(len(with_b), len(with_a))
+            table[(i, j)] = [(with_b[u] if u < len(with_b) else 0) + (with_a[u] if u < len(with_a) else 0)
+                             for u in range(size)]
+    return table[(na, nb)]
+
+
+def mann_whitney_exact(a, b) -> tuple[float, float]:
+    """(U_b, two-sided exact p) for small samples (n_a, n_b <= 20): p = 2 P(U <= min(U_b, n_a n_b - U_b))
+    under the null of no ordering, capped at 1. Ties count 1/2 in U_b (then p is approximate)."""
+    a, b = _check(a, "old sample"), _check(b, "new sample")
+    if max(len(a), len(b)) > 20:
+        raise ValueError(f"sample: got {len(a)} and {len(b)} values; allowed: at most 20 each (exact test)")
+    u_b = sum(1.0 if y > x else 0.5 if y == x else 0.0 for x in a for y in b)
+    counts = _u_counts(len(a), len(b))
+    tail = min(u_b, len(a) * len(b) - u_b)
+    p = 2 * sum(c for u, c in enumerate(counts) if u <= tail) / math.comb(len(a) + len(b), len(a))
+    return u_b, min(1.0, p)

@@ -1,16 +1,24 @@
 """The gate's rules: when is a case 'slower' or 'faster' between two runs (docs/compare.md).
 
-Evidence, per throughput case:
-  paired    the per-round ratios step / own floor (``extra_info['paired_ratios']``), measured in
-            the same seconds as the step, so machine speed and load cancel. The default basis.
-  absolute  the per-round seconds per step or floor pass (``extra_info['round_seconds']``): only between runs
-            whose numeric environments match (``key_differences`` empty) and only on request.
-Rule (both bases): with a = old samples, b = new samples,
-  effect = median(b) / median(a),  p = two-sided Mann-Whitney U p-value of a against b,
-  slower   p < alpha  and  effect > 1 + min_effect
-  faster   p < alpha  and  effect < 1 / (1 + min_effect)
-  same     otherwise.
-A case without the samples (a file from before paired timing) is 'not gated', never 'same'.
+Evidence, per throughput case, in rounds grouped by process (bench/replicas.py: each case is
+timed in the pytest process and in replica processes, ``extra_info['process_paired_ratios']``):
+  paired    the per-round ratios step / own floor, measured in the same seconds as the step, so
+            machine speed and load cancel. The default basis.
+  absolute  the per-round seconds per step (``process_round_seconds``): only between runs whose
+            numeric environments match (``key_differences`` empty) and only on request.
+A file from before replicas has one process (``paired_ratios`` / ``round_seconds``).
+Rule (both bases): with A, B = the old and new processes' samples,
+  effect     = median of B's process medians / median of A's process medians
+  p_rounds   = two-sided Mann-Whitney U p-value, all rounds of A against all rounds of B
+  p_process  = two-sided exact Mann-Whitney U p-value of the process medians (needs >= MIN_PROCESSES
+               on both sides; 4 against 4 reaches 0.029 only when every new process is on the
+               same side of every old one)
+  slower     p_rounds < alpha, p_process < process_alpha and effect > 1 + min_effect
+  faster     the same with effect < 1 / (1 + min_effect)
+  same       otherwise.
+With fewer processes on a side the process test is left out and the verdict says so ('rounds
+only'): between-process noise is then unmeasured (docs/compare.md). A case without samples
+(a file from before paired timing) is 'not gated', never 'same'.
 """
 from __future__ import annotations
 
@@ -24,6 +32,8 @@ from .resultfile import Case, Run, flatten
 ALPHA = 0.001       # per case; the matrix has ~65 cases: P(any false p < alpha | no change) <= 6.5%
 MIN_EFFECT = 0.20   # the smallest change that counts: above the A/A drift measured (docs/compare.md)
 MIN_ROUNDS = 8      # fewer samples on either side: not gated (the rank test's approximation)
+PROCESS_ALPHA = 0.05  # the process medians' exact test (4 vs 4: complete separation, p = 0.029)
+MIN_PROCESSES = 3   # fewer processes on a side: the process test is left out (3 vs 3 reaches 0.1 at best)
 
 # Numeric-environment fields that make two runs different machines for timing (machine_info paths).
 KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.numpy_blas", "numeric.libc",
@@ -36,6 +46,7 @@ KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "n
 class Rules:
     alpha: float = ALPHA
     min_effect: float = MIN_EFFECT
+    process_alpha: float = PROCESS_ALPHA
     absolute: bool = False  # also gate absolute times (honoured only on the same machine)
 
 
@@ -46,6 +57,7 @@ class Verdict:
     effect: float | None  # median(new) / median(old) of the basis
     p: float | None
     why: str = ""
+    p_process: float | None = None  # the process medians' exact test; None: left out (``why``)
 
 
 def key_differences(old: Run, new: Run) -> list[str]:
@@ -73,12 +85,16 @@ def _brief(v) -> str:
     return str(v)
 
 
-def samples(c: Case, basis: str) -> list[float] | None:
-    """The case's per-round samples for ``basis`` (None where the file has none)."""
-    key = "paired_ratios" if basis == "paired" else "round_seconds"
-    v = c.get(key)
-    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for x in v):
-        return [float(x) for x in v]
+def samples(c: Case, basis: str) -> list[list[float]] | None:
+    """The case's per-round samples for ``basis``, one list per process (None where the file has none)."""
+    many, one = (("process_paired_ratios", "paired_ratios") if basis == "paired"
+                 else ("process_round_seconds", "round_seconds"))
+    groups = c.get(many)
+    if not isinstance(groups, list) or not groups:
+        groups = [c.get(one)]
+    if all(isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                            and math.isfinite(x) and x > 0 for x in v) for v in groups):
+        return [[float(x) for x in v] for v in groups]
     return None
 
 
@@ -88,16 +104,23 @@ def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     if a is None or b is None:
         which = "old" if a is None else "new"
         return Verdict("not gated", "-", None, None, f"no {basis} samples in the {which} file")
-    if min(len(a), len(b)) < MIN_ROUNDS:
-        return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds")
-    effect = median(b) / median(a)
-    _, p = stats.mann_whitney(a, b)
+    if min(len(x) for x in a + b) < MIN_ROUNDS:
+        return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds in a process")
+    ma, mb = [median(x) for x in a], [median(x) for x in b]
+    effect = median(mb) / median(ma)
+    _, p = stats.mann_whitney([v for x in a for v in x], [v for x in b for v in x])
+    p_proc, why, ok = None, "", p < rules.alpha
+    if min(len(a), len(b)) >= MIN_PROCESSES:
+        _, p_proc = stats.mann_whitney_exact(ma, mb)
+        ok = ok and p_proc < rules.process_alpha
+    else:
+        why = f"rounds only: {len(a)} and {len(b)} processes (between-process noise unmeasured)"
     label = "same"
-    if p < rules.alpha and effect > 1 + rules.min_effect:
+    if ok and effect > 1 + rules.min_effect:
         label = "slower"
-    elif p < rules.alpha and effect < 1 / (1 + rules.min_effect):
+    elif ok and effect < 1 / (1 + rules.min_effect):
         label = "faster"
-    return Verdict(label, basis, effect, p)
+    return Verdict(label, basis, effect, p, why, p_proc)
 
 
 def judge_case(old: Case, new: Case, rules: Rules, same_machine: bool) -> Verdict:

@@ -132,6 +132,8 @@ def _run_bench(*args, env=None):
     (["--device", "cpu,tpu"], None, "device: got 'tpu'; allowed: one of cpu, gpu"),
     (["--results-dir", "pyproject.toml/sub"], None, "results-dir: got 'pyproject.toml/sub'; allowed:"),
     (["--threads", "0"], None, "threads: got '0'; allowed: an integer from 1"),
+    (["--processes", "0"], None, "processes: got '0'; allowed: an integer from 1 to 16"),
+    ([], {"PARITYBENCH_PROCESSES": "four"}, "processes: got 'four'; allowed: an integer from 1 to 16"),
     (["--benchmark-json", "pyproject.toml"], None,
      "benchmark-json: got 'pyproject.toml'; allowed: a path that does not exist yet"),
 ])
@@ -234,3 +236,36 @@ def test_a_recompile_inside_the_timed_region_fails_the_case():
     with pytest.raises(pytest.fail.Exception, match="inside the timed region"):
         measure(stub, recompiling, "jax", True, 0.01)
     assert stub.extra_info["kind"] == "failed" and "timed region" in stub.extra_info["failure"]
+
+
+def test_process_info_medians_of_each_process():
+    # process 0: ratios 2, 4, 6 (median 4); process 1: 10, 10, 10; process 2: 1, 1, 3 (median 1)
+    runs = [{"k": 1, "calls": [2.0, 4.0, 6.0], "kf": 1, "floor_calls": [1.0] * 4, "compile_seconds": 0.5},
+            {"k": 2, "calls": [20.0] * 3, "kf": 1, "floor_calls": [1.0] * 4},
+            {"k": 1, "calls": [1.0, 1.0, 3.0], "kf": 2, "floor_calls": [2.0] * 4}]
+    info = timing.process_info(runs)
+    assert info["processes"] == 3 and info["floor_ratio_processes"] == [4.0, 10.0, 1.0]
+    assert info["floor_ratio"] == 4.0 and info["floor_ratio_range"] == [1.0, 10.0]
+    assert info["process_round_seconds"][1] == [10.0] * 3
+    assert info["process_compile_seconds"] == [0.5, None, None]
+
+
+def test_replicas_time_a_case_in_other_processes_and_leave_none_behind():
+    """Two replica processes time a numpy case (the reference: no framework, seconds) in the
+    paired-round order; after close() no replica process is alive."""
+    from bench.replicas import Replicas
+
+    case = Case("reference", "numpy", "cpu", "float32", 1000, "sgd", 1)
+    r = Replicas(2, 1)
+    try:
+        out = r.time_case(case, 0.0, None)
+        procs = [proc for p in r._pools for proc in p._processes.values()]
+    finally:
+        r.close()
+    assert len(out) == 2 and len({o["pid"] for o in out} | {os.getpid()}) == 3
+    for o in out:
+        assert len(o["calls"]) == timing.ROUNDS_MIN and len(o["floor_calls"]) == timing.ROUNDS_MIN + 1
+        assert o["k"] >= 1 and o["kf"] >= 1 and all(c > 0 for c in o["calls"] + o["floor_calls"])
+    assert procs and not any(p.is_alive() for p in procs)
+    info = timing.process_info(out)
+    assert info["processes"] == 2 and all(x > 0 for x in info["floor_ratio_processes"])

@@ -44,10 +44,22 @@ def scale_case(d: dict, fullname: str, factor: float, paired: bool = True) -> di
     b = next(b for b in d["benchmarks"] if b["fullname"] == fullname)
     for k in ("min", "max", "mean", "median", "q1", "q3", "iqr", "ld15iqr", "hd15iqr", "total", "stddev"):
         b["stats"][k] *= factor
-    b["extra_info"]["round_seconds"] = [v * factor for v in b["extra_info"]["round_seconds"]]
+    e = b["extra_info"]
+    e["round_seconds"] = [v * factor for v in e["round_seconds"]]
+    e["process_round_seconds"] = [[v * factor for v in p] for p in e["process_round_seconds"]]
     if paired:
-        b["extra_info"]["paired_ratios"] = [v * factor for v in b["extra_info"]["paired_ratios"]]
-        b["extra_info"]["floor_ratio"] *= factor
+        e["paired_ratios"] = [v * factor for v in e["paired_ratios"]]
+        e["process_paired_ratios"] = [[v * factor for v in p] for p in e["process_paired_ratios"]]
+        e["floor_ratio"] *= factor
+    return d
+
+
+def one_process(d: dict) -> dict:
+    """The file as written before replica processes: one process's rounds per case."""
+    d = copy.deepcopy(d)
+    for b in d["benchmarks"]:
+        for k in ("process_paired_ratios", "process_round_seconds"):
+            b["extra_info"].pop(k, None)
     return d
 
 
@@ -150,11 +162,14 @@ def test_changes_below_the_threshold_or_not_significant_are_same(tmp_path, capsy
     d = doc()
     b = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)
     m = sorted(b["extra_info"]["paired_ratios"])[10]
-    b["extra_info"]["paired_ratios"] = [m * f for f in (0.6, 0.8, 1.0, 1.3, 1.3, 1.3, 1.3, 1.6, 1.8, 2.0)]
-    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d, "c.json"))], capsys)
+    wide = [m * f for f in (0.6, 0.8, 1.0, 1.3, 1.3, 1.3, 1.3, 1.6, 1.8, 2.0)]
+    b["extra_info"]["paired_ratios"] = wide  # one process each side: the rounds are all the evidence
+    rc, out, _ = main(["compare", str(write(tmp_path, one_process(doc()), "a.json")),
+                       str(write(tmp_path, one_process(d), "c.json"))], capsys)
     assert rc == 0 and "slower" not in out
     row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
     assert " 1.30x " in row and row.rstrip().endswith("same"), row
+    assert "cases judged on their rounds only, no process test: 1 and 1 processes" in out
 
 
 def test_absolute_times_gated_only_on_request_and_on_the_same_machine(tmp_path, capsys):
@@ -176,6 +191,7 @@ def test_a_file_without_paired_rounds_is_not_gated(tmp_path, capsys):
     d = scale_case(doc(), SLOW_CASE, 1.5)
     for b in d["benchmarks"]:
         b["extra_info"].pop("paired_ratios", None)
+        b["extra_info"].pop("process_paired_ratios", None)
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
     row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
     assert rc == 0 and row.rstrip().endswith("not gated"), row
@@ -370,3 +386,37 @@ def test_a_failed_ensemble_check_reads_no_in_the_agreement_table(tmp_path, capsy
     rc, out, _ = main(["compare", str(write(tmp_path, d))], capsys)
     row = next(line for line in out.splitlines() if "sgd-lr0.0004" in line and line.lstrip().startswith("1000"))
     assert rc == 0 and row.rstrip().endswith("NO"), row
+
+
+def with_processes(d: dict, fullname: str, factors) -> dict:
+    """The case timed in len(factors) processes: process i's rounds are the file's rounds x factors[i]."""
+    d = copy.deepcopy(d)
+    e = next(b for b in d["benchmarks"] if b["fullname"] == fullname)["extra_info"]
+    e["process_paired_ratios"] = [[v * f for v in e["paired_ratios"]] for f in factors]
+    e["process_round_seconds"] = [[v * f for v in e["round_seconds"]] for f in factors]
+    return d
+
+
+def test_the_gate_needs_every_process_to_move(tmp_path, capsys):
+    old = write(tmp_path, with_processes(doc(), SLOW_CASE, (1.0, 1.04, 0.97, 1.02)), "old.json")
+    # 1.3x in all four new processes: the process medians separate completely (exact p = 2/70)
+    rc, out, _ = main(["compare", str(old), str(write(tmp_path, with_processes(doc(), SLOW_CASE,
+                                                                         (1.3, 1.28, 1.35, 1.31))))], capsys)
+    row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
+    assert rc == 1 and row.rstrip().endswith("slower") and " 0.03 " in row, row
+    assert "process p=0.029" in out
+    # three processes 1.4x, one like the old ones: the median moved 1.4x, the rounds differ at
+    # p << 0.001, but one process says the change may be where a process landed: same
+    rc, out, _ = main(["compare", str(old), str(write(tmp_path, with_processes(doc(), SLOW_CASE,
+                                                                         (1.4, 1.4, 1.01, 1.4)), "b.json"))], capsys)
+    row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
+    assert rc == 0 and row.rstrip().endswith("same") and " 1.39x " in row and " 0.11 " in row, row
+
+
+def test_one_process_files_are_judged_on_rounds_only_and_say_so(tmp_path, capsys):
+    old = write(tmp_path, one_process(doc()), "old.json")
+    rc, out, _ = main(["compare", str(old), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.5)))], capsys)
+    row = next(line for line in out.splitlines() if line.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
+    assert rc == 1 and row.rstrip().endswith("slower"), row
+    assert "cases judged on their rounds only, no process test: 1 and 4 processes" in out
+    assert "rounds only)" in out.split("REGRESSION")[1]

@@ -44,6 +44,21 @@ def rounds(center: float, rng, noise: float = 0.02) -> list[float]:
     return [float(center * np.exp(noise * rng.randn())) for _ in range(ROUNDS)]
 
 
+PROCESSES = 4
+
+
+def processes(info: dict, prng) -> dict:
+    """The case's rounds as if timed in PROCESSES processes: process 0 = the file's rounds, the
+    others shifted by a process-level lognormal offset (sd 0.03) with their own round noise."""
+    offsets = [1.0] + [float(np.exp(0.03 * prng.randn())) for _ in range(PROCESSES - 1)]
+    ratios = [info["paired_ratios"]] + [rounds(info["floor_ratio"] * f, prng) for f in offsets[1:]]
+    secs = [info["round_seconds"]] + [rounds(info["seconds_per_step"] * f, prng) for f in offsets[1:]]
+    meds = [float(np.median(r)) for r in ratios]
+    return {"processes": PROCESSES, "process_paired_ratios": ratios, "process_round_seconds": secs,
+            "floor_ratio_processes": meds, "floor_ratio_range": [min(meds), max(meds)],
+            "floor_ratio": float(np.median(meds))}
+
+
 def bench(fullname: str, extra: dict, st: dict) -> dict:
     name = fullname.split("::")[1]
     return {"group": None, "name": name, "fullname": fullname, "params": {"case": name[name.index("[") + 1:-1]},
@@ -55,6 +70,7 @@ def bench(fullname: str, extra: dict, st: dict) -> dict:
 
 def make() -> dict:
     rng = np.random.RandomState(5)
+    prng = np.random.RandomState(7)  # the replica processes' draws: rng's stream stays as before
     out = []
     sizes = [(1000, 1), (100000, 1), (1000000, 1), (1000, 1024)]
     for n, E in sizes:
@@ -79,16 +95,17 @@ def make() -> dict:
                     k = max(1, int(1e-3 / sec))
                     fl = floors[b]
                     best = min(floors.values())
-                    out.append(bench(
-                        f"bench/test_throughput.py::test_step[{b}-{v}-cpu-{dt}-n{n}-{opt}-E{E}]",
-                        {"kind": "throughput", "backend": b, "variant": v, "device": "cpu", "dtype": dtype,
-                         "n": n, "E": E, "optimizer": opt, "steps_per_call": k, "seconds_per_step": sec,
-                         "steps_per_second": 1 / sec, "samples_per_second": n * E / sec,
-                         "compile_seconds": {"compiled": 9.5, "jit": 0.12, "scan": 0.3}.get(v, 0.0),
-                         "floor_seconds_per_step": fl, "floor_ratio": sec / fl, "floor_ratio_best": sec / best,
-                         "threads": 2, "iqr_over_median": 0.03, "round_seconds": rounds(sec, rng),
-                         "paired_ratios": rounds(sec / fl, rng), "paired_rounds": ROUNDS},
-                        stats(sec * k, rng)))
+                    info = {"kind": "throughput", "backend": b, "variant": v, "device": "cpu", "dtype": dtype,
+                            "n": n, "E": E, "optimizer": opt, "steps_per_call": k, "seconds_per_step": sec,
+                            "steps_per_second": 1 / sec, "samples_per_second": n * E / sec,
+                            "compile_seconds": {"compiled": 9.5, "jit": 0.12, "scan": 0.3}.get(v, 0.0),
+                            "floor_seconds_per_step": fl, "floor_ratio": sec / fl, "floor_ratio_best": sec / best,
+                            "threads": 2, "iqr_over_median": 0.03, "round_seconds": rounds(sec, rng),
+                            "paired_ratios": rounds(sec / fl, rng), "paired_rounds": ROUNDS}
+                    st = stats(sec * k, rng)
+                    info.update(processes(info, prng))
+                    out.append(bench(f"bench/test_throughput.py::test_step[{b}-{v}-cpu-{dt}-n{n}-{opt}-E{E}]",
+                                     info, st))
     for dtype in ("float32", "float64"):
         dt = "f32" if dtype == "float32" else "f64"
         for (x_max, recipe), (ref, odd, h, chaotic) in AGREEMENT.items():
@@ -117,6 +134,7 @@ def make() -> dict:
                                          "torch": {"version": "2.13.0", "cpu_capability": "AVX512"}}},
             "commit_info": {"id": "0000000000000000000000000000000000000000", "dirty": False,
                             "project": "paritybench", "branch": "main"},
+            "paritybench": {"profile": "default", "processes": PROCESSES},
             "benchmarks": out, "datetime": "2026-01-01T00:00:00+00:00", "version": "5.3.1"}
 
 
