@@ -134,10 +134,47 @@ def pytest_configure(config):
         bs.save_json = save_json
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    """After the last case, the replica processes time every throughput case again
+    (bench/replicas.py); their rounds join each case's extra_info (``timing.process_info``).
+    Not after an interrupt or a failed-first run (-x): a replica's failure fails the run."""
+    result = yield
+    bs = getattr(session.config, "_benchmarksession", None)
+    n = _SETTINGS.get("processes", 1)
+    if bs is None or n < 2 or session.shouldfail or session.shouldstop:
+        return result
+    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") == "throughput"
+            and b.extra_info.get("paired_ratios")]
+    if not todo:
+        return result
+    from bench import replicas
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    say = (lambda line: tr.write_line(line)) if tr else print
+    cases = [(timing.Case(*(b.extra_info[k] for k in ("backend", "variant", "device", "dtype", "n",
+                                                       "optimizer", "E"))),
+              b.extra_info.get("planted_slowdown")) for b in todo]
+    say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
+    got = replicas.run(cases, n - 1, _SETTINGS["threads"], timing.CASE_BUDGET[_SETTINGS["profile"]], say)
+    for b, (c, _) in zip(todo, cases):
+        e = b.extra_info
+        own = {"paired_ratios": e["paired_ratios"], "round_seconds": e["round_seconds"],
+               "compile_seconds": e.get("compile_seconds")}
+        ok = [r for r in got[c.id] if isinstance(r, dict)]
+        e.update(timing.process_info([own] + ok))
+        errors = [r for r in got[c.id] if isinstance(r, str)]
+        if errors:
+            e["replica_errors"] = errors
+            _SETTINGS.setdefault("replica_errors", []).append(f"{c.id}: {errors[0]}")
+    for line in _SETTINGS.get("replica_errors", []):
+        say(f"REPLICA FAILED {line}")
+    return result
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    """A run whose result JSON could not be written has failed, whatever its cases did."""
-    if _SETTINGS.get("write_error") and session.exitstatus == 0:
+    """A run whose result JSON could not be written, or whose replicas failed, has failed."""
+    if (_SETTINGS.get("write_error") or _SETTINGS.get("replica_errors")) and session.exitstatus == 0:
         session.exitstatus = 1
 
 
@@ -151,17 +188,6 @@ def profile(pytestconfig) -> str:
 def bench_settings(pytestconfig) -> dict:
     """All validated options: profile, devices, backends, threads, results_dir."""
     return dict(_SETTINGS) or settings(pytestconfig)
-
-
-@pytest.fixture(scope="session")
-def replicas(bench_settings):
-    """The run's replica processes (``--processes`` - 1), shut down when the session ends."""
-    from bench.replicas import Replicas
-    r = Replicas(bench_settings["processes"] - 1, bench_settings["threads"])
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,24 @@
-"""Replica processes: every throughput case timed again in P - 1 other processes, right after the
-pytest process timed it (``--processes P``, default 4).
+"""Replica processes: after the pytest process has timed every throughput case, P - 1 fresh
+processes time the same cases again, one process after the other (``--processes P``, default 4).
 
-Why: the rounds of one process share its memory placement, allocator state and code layout, so
-they cannot see how much those move a case: timed in fresh processes seconds apart, one case's
-paired ratio moved by more than its own 95% interval (``python -m bench.process_noise``,
-docs/compare.md). A verdict needs that spread measured in each run; the gate then compares
-process medians (paritybench/verdict.py).
+Why: the rounds of one process share its memory placement, allocator state and code layout, and
+the minute they ran in: a neighbour's burst on the shared machine can slow the floor more than the
+step for tens of seconds, which pairing does not cancel (docs/compare.md). Each process times the
+whole list in turn, so a case's P measurements lie about one matrix apart (a minute or more) and
+in P different processes; the gate compares their medians (paritybench/verdict.py).
 
-Engine: one ``concurrent.futures.ProcessPoolExecutor(max_workers=1)`` per replica, 'spawn' start
-(a fresh interpreter: nothing inherited from the pytest process but the environment and the CPU
-affinity), its initializer pins threads as the pytest process did before any framework is imported.
-A case runs in one process at a time: the pytest process, then replica 1, 2, ... (never two
-together, so they do not load each other). ``close`` shuts every replica down; none outlives the run.
+Engine: ``concurrent.futures.ProcessPoolExecutor(max_workers=1)`` with the 'spawn' start method, one
+pool per replica: a fresh interpreter that inherits nothing but the environment and the CPU
+affinity; its initializer pins threads as the pytest process did, before any framework import.
+One replica runs at a time, never beside the pytest process's timing, and each is shut down
+before the next starts: none outlives the run.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
 import os
+import time
 
 from bench import frameworks, runners, timing
 
@@ -30,7 +31,7 @@ def _init(threads: int) -> None:
 
 def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
     """Build, warm and time ``case`` in paired rounds in this process (what a replica runs):
-    {pid, k, kf, calls, floor_calls, compile_seconds}. RuntimeError if the variant ran
+    {pid, k, kf, paired_ratios, round_seconds, compile_seconds}. RuntimeError if the variant ran
     uncompiled or recompiled inside the timed rounds (the pytest process's checks)."""
     step, floor = runners.build(case, plant)
     c0 = frameworks.compile_events(case.backend)
@@ -44,36 +45,50 @@ def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
     if after != before:
         raise RuntimeError(f"{case.backend}: {after - before} trace/compile events inside the timed "
                            f"region of replica {os.getpid()} (K={k})")
-    return {"pid": os.getpid(), "k": k, "kf": kf, "calls": calls, "floor_calls": floors,
-            "compile_seconds": compile_seconds}
+    return {"pid": os.getpid(), "k": k, "kf": kf, "paired_ratios": timing.paired_ratios(calls, k, floors, kf),
+            "round_seconds": [c / k for c in calls], "compile_seconds": compile_seconds}
 
 
-class Replicas:
-    """``count`` replica processes, started on first use."""
+def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: int, budget: float,
+        say=print) -> dict[str, list]:
+    """Time every (case, plant factor) in ``replicas`` fresh processes, one after the other.
 
-    def __init__(self, count: int, threads: int):
-        self.count, self.threads = count, threads
-        self._pools: list[cf.ProcessPoolExecutor] = []
+    Returns {case id: [result or error text, one per replica]}; ``say`` gets one line per replica.
+    """
+    out: dict[str, list] = {c.id: [] for c, _ in cases}
+    ctx = multiprocessing.get_context("spawn")
+    for r in range(replicas):
+        t0 = time.time()
+        pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads,))
+        procs = []
+        try:
+            for c, plant in cases:
+                fut = pool.submit(time_case, c, budget, plant)
+                procs = procs or list(pool._processes.values())
+                try:
+                    out[c.id].append(fut.result(timeout=CASE_TIMEOUT))
+                except cf.TimeoutError:
+                    out[c.id].append(f"replica {r + 1}: no result within {CASE_TIMEOUT:.0f} s")
+                    break  # the replica is stuck: stopped below, its other cases missing
+                except Exception as e:  # the case failed in this replica: recorded, the others go on
+                    out[c.id].append(f"replica {r + 1}: {type(e).__name__}: {e}")
+        finally:
+            shut(pool, procs)
+        say(f"replica {r + 1}/{replicas}: {len(cases)} cases in {time.time() - t0:.0f} s")
+    return out
 
-    def _start(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._pools = [cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(self.threads,))
-                       for _ in range(self.count)]
 
-    def time_case(self, case: timing.Case, budget: float, plant: float | None) -> list[dict]:
-        """``time_case`` in each replica in turn; a replica's error is raised here."""
-        if self.count and not self._pools:
-            self._start()
-        return [p.submit(time_case, case, budget, plant).result(timeout=CASE_TIMEOUT) for p in self._pools]
-
-    def close(self) -> None:
-        """Shut every replica down: asked to exit, then stopped if it has not within 10 s."""
-        for p in self._pools:
-            procs = list((getattr(p, "_processes", None) or {}).values())
-            p.shutdown(wait=False, cancel_futures=True)
-            for proc in procs:
-                proc.join(10)
-                if proc.is_alive():
-                    proc.terminate()
-                    proc.join(5)
-        self._pools = []
+def shut(pool: cf.ProcessPoolExecutor, procs) -> None:
+    """Shut ``pool`` down: its process asked to exit and waited for (10 s), then terminated, then
+    killed. Waits for the exit code itself: a closed sentinel alone can precede the exit."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        for stop in (None, proc.terminate, proc.kill):
+            if stop is not None and proc.exitcode is None:
+                stop()
+            deadline = time.time() + (10 if stop is None else 5)
+            while proc.exitcode is None and time.time() < deadline:
+                proc.join(0.05)
+                time.sleep(0.01)
+            if proc.exitcode is not None:
+                break

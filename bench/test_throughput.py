@@ -84,10 +84,9 @@ def _check_harness(benchmark, info: dict) -> None:
 
 
 def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harness: float, info_of,
-               floor=None, replicate=None):
+               floor=None):
     """measure() fn (paired with ``floor`` if given), then record info_of(K, calls, compile_seconds,
-    threads, harness) plus the paired ratios, and check it. ``replicate()`` (a case's replica
-    timings, bench/replicas.py) adds the other processes' rounds (``timing.process_info``)."""
+    threads, harness) plus the paired ratios, and check it."""
     k, calls, compile_s, paired = measure(benchmark, fn, backend, compiles,
                                           timing.CASE_BUDGET[settings["profile"]], floor)
     if calls is None:
@@ -95,14 +94,6 @@ def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harn
     info = info_of(k, calls, compile_s, settings["threads"], harness)
     if paired is not None:
         info.update(timing.paired_info(calls, k, paired[1], paired[0]))
-        if replicate is not None:
-            try:
-                others = replicate()
-            except Exception as e:  # a replica's failure fails the case, with its reason
-                _fail(benchmark, f"replica: {type(e).__name__}: {e}")
-            own = {"k": k, "calls": calls, "kf": paired[0], "floor_calls": paired[1],
-                   "compile_seconds": compile_s}
-            info.update(timing.process_info([own] + others))
     benchmark.extra_info.update(info)
     _check_harness(benchmark, info)
 
@@ -120,9 +111,10 @@ def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
                lambda *a: timing.floor_info(f, *a))
 
 
-def test_step(benchmark, case, bench_settings, harness_seconds, replicas):
+def test_step(benchmark, case, bench_settings, harness_seconds):
     """K training steps of one backend/variant per timed call, history recorded as in training,
-    in rounds paired with the framework's floor pass; then the same in each replica process."""
+    in rounds paired with the framework's floor pass (the replica processes time it again after
+    the last case: bench/conftest.py, bench/replicas.py)."""
     c = case
     require(c.backend, c.device)
     benchmark.group = f"step {c.device} {c.dtype} n={c.n} {c.optimizer} E={c.E}"
@@ -130,7 +122,5 @@ def test_step(benchmark, case, bench_settings, harness_seconds, replicas):
     step, floor = runners.build(c, factor)
     if factor:
         benchmark.extra_info["planted_slowdown"] = factor
-    budget = timing.CASE_BUDGET[bench_settings["profile"]]
     _time_case(benchmark, step, c.backend, c.variant in ("compiled", "jit", "scan"), bench_settings,
-               harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor,
-               replicate=lambda: replicas.time_case(c, budget, factor))
+               harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor)

@@ -169,14 +169,13 @@ def paired_info(case_calls: list[float], k: int, floor_calls: list[float], kf: i
 def process_info(runs: list[dict]) -> dict:
     """extra_info fields of a case timed in several processes (bench/replicas.py).
 
-    runs[i] = {k, calls, kf, floor_calls, compile_seconds} of process i; runs[0] is the pytest
+    runs[i] = {paired_ratios, round_seconds, compile_seconds} of process i; runs[0] is the pytest
     process (whose ``paired_info`` fields stay). floor_ratio becomes the median of the process
     medians, floor_ratio_range their [min, max]: the spread no single process shows.
     """
-    ratios = [paired_ratios(r["calls"], r["k"], r["floor_calls"], r["kf"]) for r in runs]
-    meds = [median(x) for x in ratios]
-    return {"processes": len(runs), "process_paired_ratios": ratios,
-            "process_round_seconds": [[c / r["k"] for c in r["calls"]] for r in runs],
+    meds = [median(r["paired_ratios"]) for r in runs]
+    return {"processes": len(runs), "process_paired_ratios": [r["paired_ratios"] for r in runs],
+            "process_round_seconds": [r["round_seconds"] for r in runs],
             "process_compile_seconds": [r.get("compile_seconds") for r in runs],
             "floor_ratio": median(meds), "floor_ratio_processes": meds,
             "floor_ratio_range": [min(meds), max(meds)]}

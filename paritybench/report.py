@@ -258,17 +258,22 @@ def gate_study_figures(d: Path) -> dict:
 
 
 def block_gate_study(run: Run) -> str:
-    from .verdict import ALPHA, MIN_EFFECT
+    from .verdict import ALPHA, MIN_EFFECT, PROCESS_ALPHA
     dirs = study_dirs()
     if not dirs:
         return "no committed gate study (results/gate-study-*/)\n"
-    out = [f"Judged by today's gate with its defaults (alpha {ALPHA:g}, threshold {100 * MIN_EFFECT:.0f}%)."]
+    out = [f"Judged by today's gate with its defaults (alpha {ALPHA:g} on the rounds, {PROCESS_ALPHA:g} on "
+           f"the process medians, threshold {100 * MIN_EFFECT:.0f}%)."]
     for d in dirs:
         f = gate_study_figures(d)
         first = f["first"]
         threads = (first.machine_info.get("threads") or {}).get("set")
         cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
-        out += ["", f"`results/{d.name}`: {threads} thread{'' if threads == 1 else 's'}, {cpu}, {first.datetime[:16]} UTC", "",
+        procs = first.doc_extra.get("processes") or 1
+        how = (f"{procs} processes per case" if procs > 1
+               else "1 process per case (before replicas: judged on rounds only)")
+        out += ["", f"`results/{d.name}`: {threads} thread{'' if threads == 1 else 's'}, {how}, {cpu}, "
+                    f"{first.datetime[:16]} UTC", "",
                 "| A/A pair | apart | slower | faster | cases | floor_ratio drift, n >= 1e5: median / max abs(log) | largest change |",
                 "|---|---|---|---|---|---|---|"]
         for g in f["aa"]:
