@@ -29,8 +29,9 @@ test-paths: $(STAMP)
 	ATEN_CPU_CAPABILITY=default XLA_FLAGS=--xla_cpu_max_isa=SSE4_2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
 	ATEN_CPU_CAPABILITY=avx2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
+# make bench PROFILE=quick: the headline answer in under a minute (bench/timing.py PROFILES)
 bench: $(STAMP)
-	$(BIN)/python -m pytest bench --benchmark-only $(PYTEST_ARGS)
+	$(BIN)/python -m pytest bench --benchmark-only $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

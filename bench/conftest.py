@@ -1,14 +1,14 @@
 """pytest-benchmark plumbing for ``pytest bench --benchmark-only``.
 
 Options (each also an environment variable):
-  --profile default|full      PARITYBENCH_PROFILE   full adds n = 1e7
+  --profile quick|default|full PARITYBENCH_PROFILE  quick: the headline in < 60 s; full adds n = 1e7
   --device cpu,gpu            PARITYBENCH_DEVICE    devices to run (cuda = gpu); default both
   --backend reference,torch,jax PARITYBENCH_BACKEND  frameworks to run; default all
   --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default 1 (see below)
   --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
   --processes P               PARITYBENCH_PROCESSES each throughput case timed in P processes (default 4:
-                                                    this one + 3 replicas, bench/replicas.py); 1 = this one
+                                                    this one + 3 replicas, bench/replicas.py; quick: 1)
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
@@ -16,11 +16,21 @@ The run's JSON is written new (``paritybench.files.write_new``: never over an ex
 It is enriched here: floor ratios in every throughput case's ``extra_info`` and versions, device
 names and thread counts in ``machine_info``. Cases of other kinds (``extra_info['kind']`` not
 throughput/floor, e.g. the agreement runs) pass through untouched and are listed apart.
+
+What a user sees: cases outside the chosen profile, backends or devices are deselected at
+collection (one line says how many), not skipped; skips remain for what cannot run here (no
+GPU, a missing framework), each reason once in the summary. One plain progress line per case
+(done/total, elapsed, an ETA from the finished cases) instead of dots; after the last case the
+replica processes (``pytest_runtestloop``). The summary opens with the answer block
+(paritybench/answer.py). Ctrl-C or SIGTERM: the cases measured so far are written to the new
+JSON, marked ``"interrupted": true`` with the cases ``not_run``.
 """
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,12 +50,12 @@ _STARTED = [time.time()]
 
 def pytest_addoption(parser):
     g = parser.getgroup("paritybench")
-    g.addoption("--profile", default=None, help="default | full (full adds n = 1e7); env PARITYBENCH_PROFILE")
+    g.addoption("--profile", default=None, help="quick | default | full (quick: < 60 s, full adds n = 1e7); env PARITYBENCH_PROFILE")
     g.addoption("--device", default=None, help="comma list of cpu, gpu (cuda); env PARITYBENCH_DEVICE")
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
-    g.addoption("--processes", default=None, help=f"processes per throughput case (default {timing.PROCESSES}: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
+    g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
     g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
 
@@ -72,7 +82,7 @@ def settings(config) -> dict:
         if not 1 <= threads <= frameworks.cpus():
             raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}, or all")
     raw = _opt(config, "processes", "PARITYBENCH_PROCESSES")
-    processes = timing.PROCESSES if raw is None else (int(raw) if raw.strip().isdigit() else 0)
+    processes = timing.PROCESSES[profile] if raw is None else (int(raw) if raw.strip().isdigit() else 0)
     if not 1 <= processes <= 16:
         raise ValueError(f"processes: got {raw!r}; allowed: an integer from 1 to 16")
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
@@ -99,6 +109,34 @@ def _output_path(config, s: dict):
     return None, False
 
 
+def _terminate(signum, frame):
+    """SIGTERM as Ctrl-C: pytest stops, and the cases measured so far are saved (marked interrupted)."""
+    raise KeyboardInterrupt
+
+
+def pytest_keyboard_interrupt(excinfo):
+    _SETTINGS["interrupted"] = True
+
+
+class AnswerFirst:
+    """The verdict block (paritybench/answer.py), read back from the JSON the run wrote, before
+    pytest-benchmark's tables (a plugin object: a conftest holds one implementation per hook)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter, config):
+        if "written" not in _SETTINGS:
+            return
+        from paritybench import answer, resultfile
+        try:
+            run = resultfile.load(_SETTINGS["written"], "run")
+        except ValueError as e:
+            terminalreporter.write_line(f"paritybench answer: not available ({e})")
+            return
+        terminalreporter.section("paritybench answer")
+        for line in answer.lines(answer.answer(run)):
+            terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's own configure made its session
 def pytest_configure(config):
     try:
@@ -109,6 +147,8 @@ def pytest_configure(config):
         raise pytest.UsageError(str(e)) from None
     _SETTINGS.update(s)
     config.paritybench_settings = s
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     bs = getattr(config, "_benchmarksession", None)
     if bs is None:
         return
@@ -132,6 +172,7 @@ def pytest_configure(config):
     if not bs.disabled and not config.option.collectonly:
         bs.json = path or (s["results_dir"] / "pending.json")  # truthy: makes handle_saving write
         bs.save_json = save_json
+        config.pluginmanager.register(AnswerFirst(), "paritybench-answer")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -155,11 +196,14 @@ def pytest_runtestloop(session):
                                                        "optimizer", "E"))),
               b.extra_info.get("planted_slowdown")) for b in todo]
     say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
-    got = replicas.run(cases, n - 1, _SETTINGS["threads"], timing.CASE_BUDGET[_SETTINGS["profile"]], say)
+    got, interrupted = replicas.run(cases, n - 1, _SETTINGS["threads"], timing.CASE_BUDGET[_SETTINGS["profile"]],
+                                    say)
     for b, (c, _) in zip(todo, cases):
+        if not got[c.id]:
+            continue  # interrupted before any replica reached it: the pytest process's rounds only
         e = b.extra_info
         own = {"paired_ratios": e["paired_ratios"], "round_seconds": e["round_seconds"],
-               "compile_seconds": e.get("compile_seconds")}
+               "compile_seconds": e.get("compile_seconds"), "memory": e.get("memory")}
         ok = [r for r in got[c.id] if isinstance(r, dict)]
         e.update(timing.process_info([own] + ok))
         errors = [r for r in got[c.id] if isinstance(r, str)]
@@ -168,6 +212,8 @@ def pytest_runtestloop(session):
             _SETTINGS.setdefault("replica_errors", []).append(f"{c.id}: {errors[0]}")
     for line in _SETTINGS.get("replica_errors", []):
         say(f"REPLICA FAILED {line}")
+    if interrupted:  # pytest saves what was measured and ends as interrupted
+        raise KeyboardInterrupt
     return result
 
 
@@ -203,8 +249,121 @@ def harness_seconds() -> float:
     return timing.quartiles(samples)[1]
 
 
+def _backend_device(params: dict) -> tuple:
+    """(backend, device) of a collected case from its parameters (None where it has none)."""
+    c = params.get("case") or params.get("floor_case")
+    if c is not None:
+        return c.backend, c.device
+    return params.get("backend"), params.get("device")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect (not skip) what this run did not ask for: cases of another profile (a test
+    module's ``in_profile``) and backends or devices left out by --backend / --device."""
+    s = getattr(config, "paritybench_settings", None)
+    if not s:
+        return
+    keep, gone = [], {"profile": [], "choice": []}
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        in_profile = getattr(getattr(item, "module", None), "in_profile", None)
+        backend, device = _backend_device(params)
+        if in_profile is not None and not in_profile(s["profile"], item.originalname, params):
+            gone["profile"].append(item)
+        elif (backend and backend not in s["backends"]) or (device and device not in s["devices"]):
+            gone["choice"].append(item)
+        else:
+            keep.append(item)
+    if gone["profile"] or gone["choice"]:
+        config.hook.pytest_deselected(items=gone["profile"] + gone["choice"])
+        items[:] = keep
+    _SETTINGS["deselected"] = {k: len(v) for k, v in gone.items()}
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    d = _SETTINGS.get("deselected") or {}
+    lines = []
+    if d.get("profile"):
+        lines.append(f"paritybench: {d['profile']} cases of the full profile deselected (--profile full runs them)")
+    if d.get("choice"):
+        lines.append(f"paritybench: {d['choice']} cases of backends/devices not chosen deselected (--backend, --device)")
+    return lines
+
+
+# ------------------------------------------------------------------ progress: one plain line per case
+
+# Seconds per case before any case of the kind has finished (measured on the 2-core machine at
+# 1 thread, default profile); replaced by the mean of the finished cases as they come in.
+PRIOR_SECONDS = {"test_step": 1.6, "test_floor": 0.8, "test_agreement": 8.0, "test_time_to_solution": 3.0,
+                 "test_sweep": 15.0, "test_compare": 4.0, "test_plot": 45.0}
+_PROGRESS = {"items": [], "done": {}, "took": {}}
+
+
+def pytest_collection_finish(session):
+    _PROGRESS["items"] = [(i.nodeid, i.originalname) for i in session.items]
+
+
+def eta_seconds(remaining: list[str], took: dict, replicas: int) -> float:
+    """Seconds left: each remaining case at the mean of its kind's finished cases (else its prior),
+    plus the replica processes' pass over the throughput cases (``replicas`` x every test_step)."""
+    def per(kind):
+        t = took.get(kind)
+        return sum(t) / len(t) if t else PRIOR_SECONDS.get(kind, 5.0)
+    steps = sum(k == "test_step" for k in remaining) + len(took.get("test_step", []))
+    return sum(per(k) for k in remaining) + replicas * steps * per("test_step")
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    items = _PROGRESS["items"]
+    if not items:
+        return
+    kind = dict(items).get(nodeid, "?")
+    took = time.time() - _PROGRESS.pop("start", time.time())
+    _PROGRESS["done"][nodeid] = True
+    if nodeid not in _SKIPPED_IDS:
+        _PROGRESS["took"].setdefault(kind, []).append(took)
+    done = len(_PROGRESS["done"])
+    elapsed = time.time() - _STARTED[0]
+    remaining = [k for n, k in items if n not in _PROGRESS["done"]]
+    eta = eta_seconds(remaining, _PROGRESS["took"], max(0, _SETTINGS.get("processes", 1) - 1))
+    line = (f"[{done}/{len(items)}] {_clock(elapsed)} elapsed, about {_clock(eta)} left: "
+            f"{nodeid.split('::')[-1]} {took:.1f} s")
+    tr = _TR[0]
+    if tr is not None:
+        tr.ensure_newline()
+        tr.write_line(line)
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _PROGRESS["start"] = time.time()
+
+
+_TR = [None]
+_SKIPPED_IDS: set = set()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    _TR[0] = session.config.pluginmanager.get_plugin("terminalreporter")
+
+
+def pytest_report_teststatus(report, config):
+    """No progress dots: the progress lines above say more. Failures keep their letter."""
+    if report.when == "call" and report.passed:
+        return "passed", "", "PASSED"
+    if report.skipped and report.when in ("setup", "call"):
+        return "skipped", "", "SKIPPED"
+    return None
+
+
 def pytest_runtest_logreport(report):
     if report.skipped and report.when in ("setup", "call"):
+        _SKIPPED_IDS.add(report.nodeid)
         longrepr = report.longrepr
         why = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
         why = why.removeprefix("Skipped: ")
@@ -227,7 +386,9 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     output_json["paritybench"] = {"profile": _SETTINGS.get("profile"), "processes": _SETTINGS.get("processes"),
                                   "wall_seconds": time.time() - _STARTED[0],
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
-                                  "planted": _SETTINGS.get("plant") or {}}
+                                  "planted": _SETTINGS.get("plant") or {},
+                                  "interrupted": bool(_SETTINGS.get("interrupted")),
+                                  "not_run": [n for n, _ in _PROGRESS["items"] if n not in _PROGRESS["done"]]}
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's tables

@@ -18,51 +18,66 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 import time
 
 from bench import frameworks, runners, timing
+from bench.memory import PeakRSS
 
 CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile included)
 
 
 def _init(threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pytest process's to handle: it stops us
     frameworks.pin_threads(threads)
 
 
 def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
     """Build, warm and time ``case`` in paired rounds in this process (what a replica runs):
-    {pid, k, kf, paired_ratios, round_seconds, compile_seconds}. RuntimeError if the variant ran
+    {pid, k, kf, paired_ratios, round_seconds, compile_seconds, memory}. RuntimeError if the variant ran
     uncompiled or recompiled inside the timed rounds (the pytest process's checks)."""
-    step, floor = runners.build(case, plant)
-    c0 = frameworks.compile_events(case.backend)
-    k, call, compile_seconds = runners.warm(step)
-    kf, floor_call, _ = runners.warm(floor)
-    if case.variant in ("compiled", "jit", "scan") and frameworks.compile_events(case.backend) == c0:
-        raise RuntimeError(f"{case.backend}: no compile event during warm-up in replica {os.getpid()}")
-    before = frameworks.compile_events(case.backend)
-    calls, floors = runners.paired_rounds(step, k, floor, kf, timing.choose_rounds(call + floor_call, budget))
-    after = frameworks.compile_events(case.backend)
+    floor = runners.build_floor(case)
+    with PeakRSS() as mem:
+        runner, step = runners.build_step(case, plant)
+        c0 = frameworks.compile_events(case.backend)
+        k, call, compile_seconds = runners.warm(step)
+        kf, floor_call, _ = runners.warm(floor)
+        if case.variant in ("compiled", "jit", "scan") and frameworks.compile_events(case.backend) == c0:
+            raise RuntimeError(f"{case.backend}: no compile event during warm-up in replica {os.getpid()}")
+        before = frameworks.compile_events(case.backend)
+        calls, floors = runners.paired_rounds(step, k, floor, kf, timing.choose_rounds(call + floor_call, budget))
+        after = frameworks.compile_events(case.backend)
     if after != before:
         raise RuntimeError(f"{case.backend}: {after - before} trace/compile events inside the timed "
                            f"region of replica {os.getpid()} (K={k})")
     return {"pid": os.getpid(), "k": k, "kf": kf, "paired_ratios": timing.paired_ratios(calls, k, floors, kf),
-            "round_seconds": [c / k for c in calls], "compile_seconds": compile_seconds}
+            "round_seconds": [c / k for c in calls], "compile_seconds": compile_seconds,
+            "memory": runners.memory_info(mem.increase_bytes, runner)}
 
 
 def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: int, budget: float,
-        say=print) -> dict[str, list]:
+        say=print) -> tuple[dict[str, list], bool]:
     """Time every (case, plant factor) in ``replicas`` fresh processes, one after the other.
 
-    Returns {case id: [result or error text, one per replica]}; ``say`` gets one line per replica.
+    Returns ({case id: [result or error text, one per replica that reached it]}, interrupted):
+    Ctrl-C or SIGTERM (KeyboardInterrupt) stops the replica at once and returns what was measured.
+    ``say`` gets the progress lines.
     """
     out: dict[str, list] = {c.id: [] for c, _ in cases}
     ctx = multiprocessing.get_context("spawn")
+    start, last = time.time(), time.time()
     for r in range(replicas):
         t0 = time.time()
         pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads,))
         procs = []
         try:
-            for c, plant in cases:
+            for i, (c, plant) in enumerate(cases):
+                if time.time() - last >= 5.0:  # a plain progress line at most every 5 s
+                    done = r * len(cases) + i
+                    left = (time.time() - start) / done * (replicas * len(cases) - done)
+                    say(f"replica {r + 1}/{replicas}: {i}/{len(cases)} cases, about "
+                        f"{int(left) // 60}:{int(left) % 60:02d} left: {c.id}")
+                    last = time.time()
                 fut = pool.submit(time_case, c, budget, plant)
                 procs = procs or list(pool._processes.values())
                 try:
@@ -72,10 +87,13 @@ def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: i
                     break  # the replica is stuck: stopped below, its other cases missing
                 except Exception as e:  # the case failed in this replica: recorded, the others go on
                     out[c.id].append(f"replica {r + 1}: {type(e).__name__}: {e}")
+        except KeyboardInterrupt:
+            say(f"replica {r + 1}/{replicas}: interrupted; the cases measured so far are kept")
+            return out, True
         finally:
             shut(pool, procs)
         say(f"replica {r + 1}/{replicas}: {len(cases)} cases in {time.time() - t0:.0f} s")
-    return out
+    return out, False
 
 
 def shut(pool: cf.ProcessPoolExecutor, procs) -> None:

@@ -2,8 +2,9 @@
 (bench/test_throughput.py) and the replica processes (bench/replicas.py), so every process of a
 case builds and times it the same way.
 
-  build(case, plant)   (step, floor): step(k) runs k training steps, floor(kf) kf floor passes,
-                       each blocking until the device is done
+  build_floor(case)    floor(kf): kf floor passes over the case's data, blocking
+  build_step(case)     (runner, step): step(k) runs k training steps, blocking
+  memory_info(...)     extra_info['memory']: peak RSS added, and what the framework reports
   warm(fn)             (K, seconds of a steady call of K, compile_seconds): compile and calibrate
   paired_rounds(...)   floor, warm-up step, (floor, step) x rounds, floor: the paired-round order
 """
@@ -30,16 +31,26 @@ def w0_of(E: int):
     return 1.5 if E == 1 else tuple(np.linspace(1.4, 1.7, E))
 
 
-def build(c: timing.Case, plant: float | None = None):
-    """(step, floor) of case ``c``, compile caches emptied first (``frameworks.fresh``); step is
-    made ``plant`` times slower for real when given (``timing.planted``)."""
+def build_floor(c: timing.Case):
+    """floor(kf): kf floor passes over case ``c``'s data, blocking; compile caches emptied first
+    (``frameworks.fresh``). Built before the step, outside its memory window."""
     frameworks.fresh(c.backend)
+    return impls.get(c.backend).floor(data_of(c.n), np.asarray(w0_of(c.E), dtype=np.float64), c.dtype, c.device)
+
+
+def build_step(c: timing.Case, plant: float | None = None):
+    """(runner, step) of case ``c``: step(k) = runner.advance(k), made ``plant`` times slower for
+    real when given (``timing.planted``)."""
     recipe = Recipe(optimizer=c.optimizer, lr=timing.LR, w0=w0_of(c.E), steps=1, dtype=c.dtype)
-    backend = impls.get(c.backend)
-    runner = backend.prepare(data_of(c.n), recipe, c.variant, c.device)
-    floor = backend.floor(data_of(c.n), np.asarray(w0_of(c.E), dtype=np.float64), c.dtype, c.device)
+    runner = impls.get(c.backend).prepare(data_of(c.n), recipe, c.variant, c.device)
     step = runner.advance
-    return (timing.planted(step, plant) if plant else step), floor
+    return runner, (timing.planted(step, plant) if plant else step)
+
+
+def memory_info(peak_rss_increase: int | None, runner) -> dict:
+    """extra_info['memory'] of a case: the peak RSS it added (bench/memory.py; CPU memory of every
+    backend, a lower bound) and what the framework reports (``Runner.memory``)."""
+    return {"peak_rss_increase_bytes": peak_rss_increase, **runner.memory()}
 
 
 def timed(fn, k: int) -> float:

@@ -8,7 +8,8 @@ the case is chaotic, the horizon against the reference (tol h/10), the final w a
 cases, the 256-member ensembles' outcome fractions. The verdict (``impls.agreement.judge``) is
 asserted after the timing, so a disagreeing case is recorded and then fails with its message.
 
-Profiles (fixture ``profile`` of bench/conftest.py; "default" when absent):
+Profiles (fixture ``profile`` of bench/conftest.py; "default" when absent; ``in_profile``):
+  quick    x_max = 6, the seed's recipe, float32: one case, each framework's runs.
   default  the seed's recipe (sgd lr 4e-4) at x_max 6 and 1000, every backend but torch compiled,
            both dtypes: 14 cases per device, ~1-2 min on 2 CPU cores (ensembles dominate).
   full     the whole matrix, 10 x_max x 4 recipes x 9 backend/dtype runs = 360 cases
@@ -46,12 +47,20 @@ def _fixture(request, name, default):
         return default
 
 
+def in_profile(profile: str, test: str, params: dict) -> bool:
+    """Whether the case belongs to ``profile`` (bench/conftest.py deselects the others at collection).
+    quick: one agreement case, x_max = 6 with the seed's recipe in float32, each framework's runs."""
+    if profile == "full":
+        return True
+    if profile == "quick" and (params["x_max"] != 6 or params["dtype"] != "float32"):
+        return False
+    return (params["x_max"] in DEFAULT["x_max"] and params["recipe_name"] in DEFAULT["recipes"]
+            and params["variant"] not in DEFAULT["skip_variants"])
+
+
 @pytest.mark.parametrize("device,backend,variant,dtype,x_max,recipe_name", list(cases()))
 def test_agreement(benchmark, request, device, backend, variant, dtype, x_max, recipe_name):
     profile = _fixture(request, "profile", "default")
-    if profile != "full" and (x_max not in DEFAULT["x_max"] or recipe_name not in DEFAULT["recipes"]
-                              or variant in DEFAULT["skip_variants"]):
-        pytest.skip("full profile only (--profile full)")
     frameworks.skip_unless_runs(backend, device, _fixture(request, "bench_settings", {}))
 
     data = A.case_data(x_max)

@@ -30,8 +30,8 @@ from impls.outcome import classify
 
 RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"))
 E = int(os.environ.get("PARITYBENCH_SWEEP_E", "4096"))
-ROUNDS = {"default": 2, "full": 5}  # timed calls per case: each lasts 0.1 to 8 s
-MAP_E = {"default": 256, "full": E}  # starting weights per map cell: +-3% on a fraction at 256
+ROUNDS = {"quick": 2, "default": 2, "full": 5}  # timed calls per case: each lasts 0.1 to 8 s
+MAP_E = {"quick": 256, "default": 256, "full": E}  # starting weights per map cell: +-3% on a fraction at 256
 
 
 def _profile(request) -> str:
@@ -49,13 +49,19 @@ def _skip_unless(request, backend, device):
     frameworks.skip_unless_runs(backend, device, chosen)
 
 
+def in_profile(profile: str, test: str, params: dict) -> bool:
+    """Whether the case belongs to ``profile``: the default times x_max = 1e6 alone (bench/conftest.py
+    deselects the others at collection)."""
+    if profile == "quick":
+        return False  # the quick profile answers the throughput question alone
+    return profile == "full" or test != "test_time_to_solution" or params["x_max"] == 10**6
+
+
 @pytest.mark.parametrize("x_max", [1000, 10**4, 10**6])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("backend,variant", RUNS)
 @pytest.mark.parametrize("device", ["cpu", "gpu"])
 def test_time_to_solution(benchmark, request, device, backend, variant, dtype, x_max):
-    if x_max != 10**6 and _profile(request) != "full":
-        pytest.skip("full profile only (--profile full): the default times x_max = 1e6 alone")
     _skip_unless(request, backend, device)
     dev = device if backend != "reference" else "cpu"
     data = impls.generate(Problem(n=1000, x_max=x_max))

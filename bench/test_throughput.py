@@ -24,6 +24,7 @@ import pytest
 
 import impls
 from bench import frameworks, runners, timing
+from bench.memory import PeakRSS
 
 
 def pytest_generate_tests(metafunc):
@@ -119,8 +120,11 @@ def test_step(benchmark, case, bench_settings, harness_seconds):
     require(c.backend, c.device)
     benchmark.group = f"step {c.device} {c.dtype} n={c.n} {c.optimizer} E={c.E}"
     factor = bench_settings.get("plant", {}).get(c.id)
-    step, floor = runners.build(c, factor)
     if factor:
         benchmark.extra_info["planted_slowdown"] = factor
-    _time_case(benchmark, step, c.backend, c.variant in ("compiled", "jit", "scan"), bench_settings,
-               harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor)
+    floor = runners.build_floor(c)
+    with PeakRSS() as mem:  # prepare, compile and every timed step: the memory the case adds
+        runner, step = runners.build_step(c, factor)
+        _time_case(benchmark, step, c.backend, c.variant in ("compiled", "jit", "scan"), bench_settings,
+                   harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor)
+    benchmark.extra_info["memory"] = runners.memory_info(mem.increase_bytes, runner)

@@ -20,6 +20,11 @@ def _command(*args: str) -> None:
     assert r.returncode == 0, r.stderr
 
 
+def in_profile(profile: str, test: str, params: dict) -> bool:
+    """Not in the quick profile (bench/conftest.py deselects at collection)."""
+    return profile != "quick"
+
+
 @pytest.fixture(scope="module")
 def baseline() -> Path:
     from paritybench.report import baseline_path

@@ -17,7 +17,7 @@ from statistics import median
 
 from paritybench.stats import median_ci
 
-PROFILES = ("default", "full")
+PROFILES = ("quick", "default", "full")  # quick: the headline answer in < 60 s (n 1e3 and 1e6, sgd, f32)
 DEVICES = ("cpu", "gpu")
 BACKENDS = ("reference", "torch", "jax")
 VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
@@ -33,14 +33,16 @@ K_MAX = 1 << 14      # steps per call at most
 PROBE_K = 4          # steps of the first (compiling) calls, which also estimate the step time
 HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
 ROUNDS_MIN, ROUNDS_MAX = 12, 60  # >= 12 paired rounds: a 95% CI of the median ratio and the gate's rank test
-CASE_BUDGET = {"default": 0.5, "full": 1.0}  # seconds of timed calls per case and process (rounds x (call + floor call))
-PROCESSES = 4        # processes per case (the pytest one + 3 replicas): the gate's process-level test
+CASE_BUDGET = {"quick": 0.3, "default": 0.5, "full": 1.0}  # seconds of timed calls per case and process (rounds x (call + floor call))
+PROCESSES = {"quick": 1, "default": 4, "full": 4}  # processes per case (the pytest one + replicas): the gate's process test
 KINDS = ("throughput", "floor")
 
 
 def sizes(profile: str) -> tuple[int, ...]:
-    """n of the profile: 1e3, 1e5, 1e6 by default; full adds 1e7."""
+    """n of the profile: 1e3, 1e5, 1e6 by default; quick keeps one per band (1e3, 1e6); full adds 1e7."""
     check_choice("profile", profile, PROFILES)
+    if profile == "quick":
+        return (1_000, 1_000_000)
     return (1_000, 100_000, 1_000_000) + ((10_000_000,) if profile == "full" else ())
 
 
@@ -101,8 +103,11 @@ class Floor:
 
 
 def shapes(profile: str) -> list[tuple[str, int, int]]:
-    """(dtype, n, E) of the profile: float32 at every n with E = 1, E = 1024 at n = 1e3, float64 once."""
+    """(dtype, n, E) of the profile: float32 at every n with E = 1, E = 1024 at n = 1e3, float64 once
+    (quick: float32, E = 1 only)."""
     out = [("float32", n, 1) for n in sizes(profile)]
+    if profile == "quick":
+        return out
     out.append(("float32", WIDE_N, WIDE_E))
     out.append(("float64", FLOAT64_N, 1))
     return out
@@ -113,7 +118,7 @@ def cases(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Case]:
     out = []
     for device in devices:
         for dtype, n, E in shapes(profile):
-            for opt in OPTIMIZERS:
+            for opt in OPTIMIZERS[:1] if profile == "quick" else OPTIMIZERS:
                 for b in backends:
                     if b == "reference" and device != "cpu":
                         continue  # numpy has no GPU; not a skip, not a case
@@ -169,12 +174,13 @@ def paired_info(case_calls: list[float], k: int, floor_calls: list[float], kf: i
 def process_info(runs: list[dict]) -> dict:
     """extra_info fields of a case timed in several processes (bench/replicas.py).
 
-    runs[i] = {paired_ratios, round_seconds, compile_seconds} of process i; runs[0] is the pytest
+    runs[i] = {paired_ratios, round_seconds, compile_seconds, memory} of process i; runs[0] is the pytest
     process (whose ``paired_info`` fields stay). floor_ratio becomes the median of the process
     medians, floor_ratio_range their [min, max]: the spread no single process shows.
     """
     meds = [median(r["paired_ratios"]) for r in runs]
-    return {"processes": len(runs), "process_paired_ratios": [r["paired_ratios"] for r in runs],
+    mem = [(r.get("memory") or {}).get("peak_rss_increase_bytes") for r in runs]
+    return {"processes": len(runs), "process_peak_rss_increase_bytes": mem, "process_paired_ratios": [r["paired_ratios"] for r in runs],
             "process_round_seconds": [r["round_seconds"] for r in runs],
             "process_compile_seconds": [r.get("compile_seconds") for r in runs],
             "floor_ratio": median(meds), "floor_ratio_processes": meds,

@@ -152,12 +152,14 @@ class Runner:
             self.step, self.scan = compiled_steps(opt)
         self.ws, self.losses = [], []
         self.seconds = 0.0
+        self._last_k = 1
 
     def advance(self, k: int) -> None:
         with precision(self.dtype), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
             t0 = time.perf_counter()
             if self.variant == "scan":
+                self._last_k = k
                 self.w, self.state, ws, losses = self.scan(self.w, self.state, self.x, self.y, self.q, k)
                 self.ws.append(ws)
                 self.losses.append(losses)
@@ -168,6 +170,23 @@ class Runner:
                     self.losses.append(loss)
             synchronize((self.w, self.state, self.ws[-1:], self.losses[-1:]))
             self.seconds += time.perf_counter() - t0
+
+    def memory(self) -> dict:
+        """The compiled step's (scan: of the last k advanced) XLA memory analysis: arguments,
+        outputs, temporaries and their peak, in bytes, for one call; the same on CPU and GPU."""
+        with precision(self.dtype):
+            args = (self.w, self.state, self.x, self.y, self.q)
+            fn = self.scan.lower(*args, self._last_k) if self.variant == "scan" else self.step.lower(*args)
+            m = fn.compile().memory_analysis()
+        if m is None:
+            return {}
+        out = {k: int(getattr(m, f"{k}_size_in_bytes")) for k in ("argument", "output", "temp")}
+        out = {f"compiled_{k}_bytes": v for k, v in out.items()}
+        peak = getattr(m, "peak_memory_in_bytes", None)
+        if peak is not None:
+            out["compiled_peak_bytes"] = int(peak)
+        out["source"] = "jax compiled(...).memory_analysis() of the step"
+        return out
 
     def trajectory(self) -> Trajectory:
         with precision(self.dtype):

@@ -102,6 +102,10 @@ class _Runner:
             self.w = self.opt.update(self.w, G)
         self.seconds += time.perf_counter() - t0
 
+    def memory(self) -> dict:
+        """numpy reports nothing of its own (the bench's peak RSS covers it)."""
+        return {}
+
     def trajectory(self) -> Trajectory:
         L, _ = _loss_grad(self.x, self.y, self.q, self.w)
         return Trajectory(name, "numpy", "cpu", self.dtype, np.array(self.ws + [self.w]),

@@ -225,6 +225,11 @@ class Runner(Protocol):
     def trajectory(self) -> Trajectory:
         """Everything recorded so far, final loss included: w, loss of shape (steps+1, E)."""
 
+    def memory(self) -> dict:
+        """What the framework itself reports about this run's memory, in bytes, with its
+        ``source``: the device's peak since prepare (GPU), the compiled step's memory analysis
+        (XLA), or {} where the framework reports nothing (torch and numpy on CPU)."""
+
 
 @runtime_checkable
 class Backend(Protocol):

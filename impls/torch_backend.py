@@ -182,6 +182,8 @@ class Runner:
             self.train_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self._one_graph_step, dynamic=False))
         self.ws, self.losses = [], []
         self.seconds = 0.0
+        if self.dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.dev)
 
     def _forward(self):
         return self.criterion(self.net(self.x), self.y)
@@ -228,6 +230,14 @@ class Runner:
         self.seconds += time.perf_counter() - t0
         self.ws.append(w_hist)
         self.losses.append(l_hist)
+
+    def memory(self) -> dict:
+        """GPU: torch.cuda.max_memory_allocated since prepare (the caching allocator's peak of live
+        tensors, this process). CPU: {} (torch keeps no CPU allocator statistics)."""
+        if self.dev.type != "cuda":
+            return {}
+        return {"device_peak_bytes": int(torch.cuda.max_memory_allocated(self.dev)),
+                "source": "torch.cuda.max_memory_allocated since prepare"}
 
     def trajectory(self) -> Trajectory:
         with torch.no_grad():

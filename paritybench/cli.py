@@ -11,6 +11,7 @@ import sys
 
 # subcommand name -> module with add_parser(subparsers) and run(args) -> int
 COMMANDS = {
+    "answer": "paritybench.cmd_answer",
     "train": "paritybench.cmd_train",
     "horizon": "paritybench.cmd_horizon",
     "compare": "paritybench.cmd_compare",

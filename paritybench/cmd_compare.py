@@ -62,7 +62,7 @@ def run(args) -> int:
     if len(args.files) == 1:
         r = resultfile.load(args.files[0], "run")
         tables = compare.run_tables(r, args.baseline)
-        _emit(render.render(tables, args.format))
+        _emit(render.render(tables, args.format, [r.partial] if r.partial else ()))
         return 0
     if args.baseline is not None:
         raise ValueError(f"baseline: got {args.baseline!r}; allowed: only with one file (the ratio "

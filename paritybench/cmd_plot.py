@@ -85,10 +85,15 @@ def _draw(args, run_, out: Path, t0: float) -> int:
         raise ValueError(f"out: got {args.out!r} (cannot create it: {e.strerror}); allowed: "
                          "a new or empty writable directory") from None
     wanted = args.only or PICTURES
+    if run_.partial:
+        print(run_.partial + " (throughput.png shows the cases measured)")
     for name in wanted:
         t = time.perf_counter()
         if name == "throughput":
             fig = plot.throughput(run_)
+            if fig is not None and run_.partial:
+                fig.text(0.99, 0.005, "PARTIAL RUN: interrupted, not every case was measured", color="crimson",
+                         fontsize=9, ha="right", va="bottom")
             if fig is None:
                 print(f"throughput.png: skipped ({args.run_file} has no throughput case with E = 1)")
                 continue

@@ -3,6 +3,7 @@
     paritybench report                 # print every block, rendered from the baseline
     paritybench report --check         # exit 1 and name the docs whose blocks are stale
     paritybench report --write         # re-render the blocks in the docs, in place
+    paritybench report RUN.json [BASELINE.json] --out page.html   # one self-contained HTML page
 
 The baseline is the newest results/bench-*.json (``--run FILE`` for another). The docs are
 README.md, results/README.md and docs/*.md; their blocks sit between ``<!-- report:NAME -->`` and
@@ -19,6 +20,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("report", help="the docs' benchmark figures from the committed baseline",
                        description=__doc__)
     p.add_argument("--run", dest="run_file", metavar="RUN.json", help="the result file (default: the newest results/bench-*.json)")
+    p.add_argument("files", nargs="*", metavar="RUN.json [BASELINE.json]",
+                   help="with --out: the run, and optionally a baseline to gate it against")
+    p.add_argument("--out", metavar="PAGE.html", help="write one self-contained HTML page (a new file)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--check", action="store_true", help="exit 1 if a doc's block differs from the run's")
     g.add_argument("--write", action="store_true", help="re-render the docs' blocks in place")
@@ -30,6 +34,8 @@ def _docs() -> list[Path]:
 
 
 def run(args) -> int:
+    if args.out or args.files:
+        return _page(args)
     path = Path(args.run_file) if args.run_file else report.baseline_path()
     r = resultfile.load(path, "run")
     if args.check:
@@ -48,4 +54,21 @@ def run(args) -> int:
         return 0
     for name, fn in report.BLOCKS.items():
         print(f"## {name}\n{fn(r)}")
+    return 0
+
+
+def _page(args) -> int:
+    from . import html_report
+    from .files import check_new, write_new
+
+    if not args.out:
+        raise ValueError("out: got nothing; allowed: --out PAGE.html with RUN.json [BASELINE.json]")
+    if not 1 <= len(args.files) <= 2 or args.check or args.write or args.run_file:
+        raise ValueError(f"files: got {len(args.files)} files; allowed: RUN.json [BASELINE.json] with --out "
+                         "(and no --run, --check or --write)")
+    check_new(args.out, "out")  # before any work
+    run_ = resultfile.load(args.files[0], "run")
+    base = resultfile.load(args.files[1], "baseline") if len(args.files) == 2 else None
+    write_new(args.out, html_report.page(run_, base), "out")
+    print(f"wrote {args.out}")
     return 0

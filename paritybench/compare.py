@@ -21,6 +21,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
+from statistics import median
 
 from . import verdict as V
 from .render import Column, Table, pct, seconds, short, si, times
@@ -69,16 +70,18 @@ def throughput_tables(run: Run, baseline: str | None = None) -> list[Table]:
         t = Table(f"n={n} E={E} {opt} {dtype} {device}", [
             Column("case", align="<"), Column("steps/s", si), Column("samples/s", si),
             Column("x base", times), Column("x floor", times), Column("compile s", lambda v: f"{v:.2f}"),
-            Column("spread", pct)])
+            Column("spread", pct), Column("mem MB", lambda v: f"{v / 1e6:.1f}")])
         for c in cases:
             sps = 1 / c.seconds
             samples = sps * n * E if isinstance(n, int) and isinstance(E, int) else None
+            mem = V.memory_bytes(c)
             t.rows.append([c.label, sps, samples, c.seconds / base.seconds if base else None,
-                           _floor_of(run, c), c.get("compile_seconds"), c.spread])
+                           _floor_of(run, c), c.get("compile_seconds"), c.spread,
+                           median(mem) if mem else None])
         for f in run.of_kind("floor"):
             if (f.get("n"), f.get("E"), f.get("dtype"), f.get("device")) == (n, E, dtype, device):
                 t.rows.append([f.label, 1 / f.seconds, n * E / f.seconds if n and E else None,
-                               f.seconds / base.seconds if base else None, 1.0, None, f.spread])
+                               f.seconds / base.seconds if base else None, 1.0, None, f.spread, None])
         t.notes.append(f"x base: time per step / {base.label}'s" if base else
                        f"x base: {baseline} has no case in this group")
         tables.append(t)
@@ -207,7 +210,9 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
         Column("time", times), Column("verdict", align="<")])
     t.notes = ["fl: step/floor, median of the processes' median paired ratios; change: new/old on the "
                "verdict's basis; p: rounds, p proc: process medians ('-': fewer than "
-               f"{V.MIN_PROCESSES} processes on a side, rounds only); time: new/old seconds per step"
+               f"{V.MIN_PROCESSES} processes on a side, rounds only); time: new/old seconds per step; "
+               "MEM / mem: more / less peak memory, new/old (GPU peak, else the RSS the case added), "
+               "gated like time, changes under 8 MiB ignored"
                + ("" if same and rules.absolute else ", not gated")]
     regressions, rows, rounds_only = [], [], []
     for k in common:
@@ -219,6 +224,11 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
         else:  # floors are inside every paired ratio; agreement runs are one call with compilation
             v = V.Verdict("not gated", "-", None, None)
         notes = [v.label + (f" ({v.basis})" if v.basis == "absolute" else "")]
+        mv = V.judge_memory(o, n, rules) if n.kind == "throughput" else None
+        if mv is not None and mv.label in ("more memory", "less memory"):
+            notes.append(f"{'MEM' if mv.label == 'more memory' else 'mem'} {mv.effect:.2f}x")
+            if mv.label == "more memory":
+                regressions.append(f"{short(n.name)}: more memory, {mv.effect:.2f}x")
         if v.why.startswith("rounds only"):
             rounds_only.append(v.why)
         change = V.conclusion_change(o, n)
@@ -243,6 +253,7 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     if ca != cb:
         header.append(f"commit: {str(ca)[:12]} -> {str(cb)[:12]}")
     header.append(basis)
+    header += [r.partial for r in (old, new) if r.partial]
     if rounds_only:
         header.append(f"{len(rounds_only)} cases judged on their rounds only, no process test: "
                       + rounds_only[0].removeprefix("rounds only: "))

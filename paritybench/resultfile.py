@@ -69,6 +69,15 @@ class Run:
     def of_kind(self, kind: str) -> list[Case]:
         return [c for c in self.cases.values() if c.kind == kind]
 
+    @property
+    def partial(self) -> str | None:
+        """One line when the run was interrupted (Ctrl-C, SIGTERM: bench/conftest.py), else None."""
+        if not self.doc_extra.get("interrupted"):
+            return None
+        left = self.doc_extra.get("not_run") or []
+        return (f"PARTIAL RUN: {Path(self.path).name} was interrupted; {len(self.cases)} cases measured, "
+                f"{len(left)} not run")
+
 
 def _bad(role: str, path, problem: str) -> ValueError:
     return ValueError(f"{role}: got {str(path)!r} ({problem}); allowed: {ALLOWED}")

@@ -32,6 +32,7 @@ from .resultfile import Case, Run, flatten
 ALPHA = 0.001       # per case; the matrix has ~65 cases: P(any false p < alpha | no change) <= 6.5%
 MIN_EFFECT = 0.20   # the smallest change that counts: above the A/A drift measured (docs/compare.md)
 MIN_ROUNDS = 8      # fewer samples on either side: not gated (the rank test's approximation)
+MEMORY_MIN_BYTES = 8 << 20  # a memory change smaller than 8 MiB is not judged (pages, allocator reuse)
 PROCESS_ALPHA = 0.05  # the process medians' exact test (4 vs 4: complete separation, p = 0.029)
 MIN_PROCESSES = 3   # fewer processes on a side: the process test is left out (3 vs 3 reaches 0.1 at best)
 
@@ -121,6 +122,41 @@ def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     elif ok and effect < 1 / (1 + rules.min_effect):
         label = "faster"
     return Verdict(label, basis, effect, p, why, p_proc)
+
+
+def memory_bytes(c: Case) -> list[float] | None:
+    """The case's memory figure, one value per process: the GPU peak the framework reports
+    (``memory.device_peak_bytes``), else the peak RSS each process added (CPU)."""
+    mem = c.get("memory") if isinstance(c.get("memory"), dict) else {}
+    if isinstance(mem.get("device_peak_bytes"), (int, float)):
+        return [float(mem["device_peak_bytes"])]
+    per = c.get("process_peak_rss_increase_bytes")
+    vals = per if isinstance(per, list) and per else [mem.get("peak_rss_increase_bytes")]
+    vals = [float(v) for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return vals or None
+
+
+def judge_memory(old: Case, new: Case, rules: Rules) -> Verdict:
+    """'more memory' | 'less memory' | 'same' | 'not gated', like time: effect = median(new) /
+    median(old) beyond the threshold, a change of at least MEMORY_MIN_BYTES, and with >=
+    MIN_PROCESSES values a side the exact test on them (p < process_alpha)."""
+    a, b = memory_bytes(old), memory_bytes(new)
+    if not a or not b:
+        return Verdict("not gated", "memory", None, None, "no memory figure in a file")
+    ma, mb = median(a), median(b)
+    if abs(mb - ma) < MEMORY_MIN_BYTES or ma <= 0:
+        return Verdict("same", "memory", (mb / ma) if ma > 0 else None, None)
+    p_proc, ok = None, True
+    if min(len(a), len(b)) >= MIN_PROCESSES:
+        _, p_proc = stats.mann_whitney_exact(a, b)
+        ok = p_proc < rules.process_alpha
+    effect = mb / ma
+    label = "same"
+    if ok and effect > 1 + rules.min_effect:
+        label = "more memory"
+    elif ok and effect < 1 / (1 + rules.min_effect):
+        label = "less memory"
+    return Verdict(label, "memory", effect, None, "", p_proc)
 
 
 def judge_case(old: Case, new: Case, rules: Rules, same_machine: bool) -> Verdict:

@@ -1,6 +1,7 @@
 """The benchmarks' pure logic (bench/timing.py) and their bad-input exits; no framework, < 10 s."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def test_filters_and_profiles_reject_bad_input_in_one_line():
     assert timing.parse_list("device", None, timing.DEVICES) == ("cpu", "gpu")
     with pytest.raises(ValueError, match=r"^device: got 'tpu'; allowed: one of cpu, gpu$"):
         timing.parse_list("device", "cpu,tpu", timing.DEVICES)
-    with pytest.raises(ValueError, match=r"^profile: got 'nope'; allowed: one of default, full$"):
+    with pytest.raises(ValueError, match=r"^profile: got 'nope'; allowed: one of quick, default, full$"):
         timing.sizes("nope")
 
 
@@ -127,8 +128,8 @@ def _run_bench(*args, env=None):
 
 
 @pytest.mark.parametrize("args, env, message", [
-    (["--profile", "nope"], None, "profile: got 'nope'; allowed: one of default, full"),
-    ([], {"PARITYBENCH_PROFILE": "huge"}, "profile: got 'huge'; allowed: one of default, full"),
+    (["--profile", "nope"], None, "profile: got 'nope'; allowed: one of quick, default, full"),
+    ([], {"PARITYBENCH_PROFILE": "huge"}, "profile: got 'huge'; allowed: one of quick, default, full"),
     (["--device", "cpu,tpu"], None, "device: got 'tpu'; allowed: one of cpu, gpu"),
     (["--results-dir", "pyproject.toml/sub"], None, "results-dir: got 'pyproject.toml/sub'; allowed:"),
     (["--threads", "0"], None, "threads: got '0'; allowed: an integer from 1"),
@@ -260,7 +261,8 @@ def test_replicas_time_every_case_in_fresh_processes_and_leave_none_behind():
     good = [Case("reference", "numpy", "cpu", "float32", n, "sgd", 1) for n in (1000, 2000)]
     bad = Case("nobackend", "numpy", "cpu", "float32", 1000, "sgd", 1)
     lines = []
-    out = replicas.run([(c, None) for c in good] + [(bad, None)], 2, 1, 0.0, lines.append)
+    out, interrupted = replicas.run([(c, None) for c in good] + [(bad, None)], 2, 1, 0.0, lines.append)
+    assert not interrupted
     assert not multiprocessing.active_children()
     assert len(lines) == 2 and lines[0].startswith("replica 1/2: 3 cases in")
     for c in good:
@@ -272,3 +274,59 @@ def test_replicas_time_every_case_in_fresh_processes_and_leave_none_behind():
             assert r["k"] >= 1 and r["kf"] >= 1 and all(x > 0 for x in r["paired_ratios"])
     assert out[c.id][0]["pid"] == out[good[0].id][0]["pid"]  # one process per replica, every case
     assert all(isinstance(r, str) and "nobackend" in r for r in out[bad.id]), out[bad.id]
+
+
+def test_quick_profile_one_size_per_band_sgd_float32():
+    cs = timing.cases("quick", ("cpu",))
+    assert {c.n for c in cs} == {1000, 1_000_000} and {c.optimizer for c in cs} == {"sgd"}
+    assert {(c.dtype, c.E) for c in cs} == {("float32", 1)} and len(cs) == 2 * 5
+    assert timing.PROCESSES["quick"] == 1 and timing.PROCESSES["default"] == 4
+
+
+def test_eta_uses_finished_cases_then_priors_and_the_replicas():
+    took = {"test_step": [2.0, 4.0]}
+    # 2 steps left at their mean 3 s, one floor at its prior, then 2 replicas x 4 steps x 3 s
+    assert timing is not None
+    from bench.conftest import PRIOR_SECONDS, eta_seconds
+    eta = eta_seconds(["test_step", "test_step", "test_floor"], took, 2)
+    assert eta == pytest.approx(2 * 3.0 + PRIOR_SECONDS["test_floor"] + 2 * 4 * 3.0)
+
+
+def test_collection_deselects_other_profiles_instead_of_skipping():
+    r = _run_bench("--collect-only", "--profile", "quick", "--device", "cpu")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "cases of the full profile deselected (--profile full runs them)" in r.stdout
+    assert "cases of backends/devices not chosen deselected" in r.stdout
+    ids = [line for line in r.stdout.splitlines() if "::" in line]
+    assert sum("test_step[" in i for i in ids) == 10 and sum("test_agreement[" in i for i in ids) == 4
+    assert not any("test_time_to_solution" in i or "test_tools" in i or "gpu" in i for i in ids)
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig):
+    """Ctrl-C or SIGTERM after the first case: a new JSON marked interrupted, the measured cases
+    in it, the rest listed as not run; the process ends promptly (bounded) and leaves no child."""
+    import signal
+
+    out = tmp_path / "run.json"
+    log = (tmp_path / "log.txt").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q", "-p",
+                             "no:cacheprovider", "--profile", "quick", "--backend", "reference", "--device",
+                             "cpu", "--benchmark-json", str(out)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and "[2/" not in (tmp_path / "log.txt").read_text():
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, sig))
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = (tmp_path / "log.txt").read_text()
+    assert rc == 2, text  # pytest's "interrupted"
+    doc = json.loads(out.read_text())
+    assert doc["paritybench"]["interrupted"] is True and doc["paritybench"]["not_run"], text
+    assert len(doc["benchmarks"]) >= 1
+    measured = {b["fullname"] for b in doc["benchmarks"]}
+    assert not measured & set(doc["paritybench"]["not_run"])

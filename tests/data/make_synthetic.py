@@ -54,7 +54,9 @@ def processes(info: dict, prng) -> dict:
     ratios = [info["paired_ratios"]] + [rounds(info["floor_ratio"] * f, prng) for f in offsets[1:]]
     secs = [info["round_seconds"]] + [rounds(info["seconds_per_step"] * f, prng) for f in offsets[1:]]
     meds = [float(np.median(r)) for r in ratios]
-    return {"processes": PROCESSES, "process_paired_ratios": ratios, "process_round_seconds": secs,
+    rss = [int((4e6 + 24 * info["n"] * info["E"]) * np.exp(0.02 * prng.randn())) for _ in offsets]
+    return {"memory": {"peak_rss_increase_bytes": rss[0]}, "process_peak_rss_increase_bytes": rss,
+            "processes": PROCESSES, "process_paired_ratios": ratios, "process_round_seconds": secs,
             "floor_ratio_processes": meds, "floor_ratio_range": [min(meds), max(meds)],
             "floor_ratio": float(np.median(meds))}
 

@@ -1,0 +1,125 @@
+"""The answer first: which framework is faster here, by how much, against what, and do they agree.
+
+    answer(run) -> dict   (JSON-able; ``paritybench answer RUN --json``)
+    lines(ans)  -> list   (at most ~12 lines: the opening of a bench run's summary)
+
+Per device and size band (n <= 1e4: overhead-bound; n >= 1e6: throughput-bound; between: middle),
+float32, E = 1, sgd: the fastest variant of torch and of jax, the ratio of their median seconds
+per step with a 95% bootstrap interval over processes and rounds (``stats.ratio_ci``), and each
+against its own floor pass. Agreement: how many cases ended as the float64 reference did, and for
+those that did not, why: chaos (the ensembles agree) or disagreement.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from . import stats
+from .resultfile import Case, Run
+
+
+def band(n: int) -> str:
+    return "overhead-bound" if n <= 10_000 else "throughput-bound" if n >= 1_000_000 else "middle"
+
+
+def _rounds(c: Case) -> list[list[float]]:
+    groups = c.get("process_round_seconds")
+    if isinstance(groups, list) and groups:
+        return groups
+    one = c.get("round_seconds")
+    return [one] if isinstance(one, list) and one else [[c.seconds]]
+
+
+def _fastest(cases: list[Case], backend: str) -> Case | None:
+    rows = [c for c in cases if c.get("backend") == backend]
+    return min(rows, key=lambda c: c.seconds) if rows else None
+
+
+def _n(n: int) -> str:
+    e = round(math.log10(n))
+    return f"1e{e}" if 10**e == n else str(n)
+
+
+def answer(run: Run) -> dict:
+    """The headline of ``run`` as a JSON-able dict (see the module docstring)."""
+    tp = [c for c in run.of_kind("throughput") if c.get("dtype") == "float32" and c.get("E") == 1
+          and c.get("optimizer") == "sgd"]
+    out = {"file": run.path, "partial": bool(run.doc_extra.get("interrupted")),
+           "not_run": len(run.doc_extra.get("not_run") or []),
+           "cpu": (run.machine_info.get("numeric") or {}).get("cpu_model"),
+           "threads": _threads(run.machine_info.get("threads")),
+           "processes": run.doc_extra.get("processes") or 1, "bands": [], "agreement": None}
+    for device, n in sorted({(c.get("device"), c.get("n")) for c in tp}):
+        here = [c for c in tp if c.get("device") == device and c.get("n") == n]
+        t, j = _fastest(here, "torch"), _fastest(here, "jax")
+        row = {"device": device, "n": n, "band": band(n)}
+        for name, c in (("torch", t), ("jax", j)):
+            row[name] = None if c is None else {"variant": c.get("variant"), "seconds_per_step": c.seconds,
+                                                 "floor_ratio": c.get("floor_ratio")}
+        if t is not None and j is not None:
+            row["jax_over_torch"] = j.seconds / t.seconds
+            row["jax_over_torch_ci95"] = list(stats.ratio_ci(_rounds(t), _rounds(j)))
+        out["bands"].append(row)
+    ag = run.of_kind("agreement")
+    if ag:
+        differ = [c for c in ag if c.get("outcome") != c.get("reference_outcome")]
+        out["agreement"] = {
+            "cases": len(ag), "same_outcome": len(ag) - len(differ),
+            "failed": [c.name for c in ag if c.get("agree") is False],
+            "differ": [{"case": c.name.split("[")[-1].rstrip("]"), "outcome": c.get("outcome"),
+                        "reference": c.get("reference_outcome"),
+                        "why": _why(c)} for c in differ]}
+    return out
+
+
+def _why(c: Case) -> str:
+    """Why an agreement case ended otherwise than the reference."""
+    if c.get("chaotic") and c.get("agree") is True:
+        return "chaos: the ensembles agree"
+    if c.get("chaotic") and c.get("agree") is None:
+        return "chaos, not judged (a file without the ensemble verdict)"
+    return "DISAGREEMENT"
+
+
+def _threads(t):
+    """machine_info threads: {'set': T, ...} since the suite records it; a bare number before."""
+    return t.get("set") if isinstance(t, dict) else t
+
+
+def _us(s: float) -> str:
+    us = s * 1e6
+    return f"{us:.0f} us" if us >= 100 else f"{us:.1f} us"
+
+
+def lines(ans: dict) -> list[str]:
+    """The verdict block: at most ~12 lines."""
+    head = (f"paritybench answer: {ans.get('cpu') or '?'}, {ans.get('threads')} thread(s), "
+            f"{ans.get('processes')} process(es) per case")
+    out = [head + (f"; PARTIAL RUN: interrupted, {ans['not_run']} cases not run" if ans["partial"] else "")]
+    for r in ans["bands"][:6]:
+        t, j = r.get("torch"), r.get("jax")
+        where = f"{r['device']} n={_n(r['n'])} ({r['band']})"
+        if not (t and j):
+            only = t or j
+            out.append(f"  {where}: only {'torch' if t else 'jax'}-{only['variant']} ran")
+            continue
+        q, (lo, hi) = r["jax_over_torch"], r["jax_over_torch_ci95"]
+        who = f"jax {1 / q:.2f}x faster [{1 / hi:.2f}, {1 / lo:.2f}]" if q < 1 else \
+            f"torch {q:.2f}x faster [{lo:.2f}, {hi:.2f}]"
+        fl = lambda c: "-" if c.get("floor_ratio") is None else f"{c['floor_ratio']:.2f}x"  # noqa: E731
+        out.append(f"  {where}: torch-{t['variant']} {_us(t['seconds_per_step'])}, jax-{j['variant']} "
+                   f"{_us(j['seconds_per_step'])} per step: {who}; each / own floor: {fl(t)}, {fl(j)}")
+    a = ans.get("agreement")
+    if a:
+        if not a["differ"]:
+            out.append(f"  agreement: all {a['cases']} cases end as the float64 reference does")
+        else:
+            chaos = sum(d["why"].startswith("chaos: the") for d in a["differ"])
+            bad = sum(d["why"] == "DISAGREEMENT" for d in a["differ"])
+            out.append(f"  agreement: {a['same_outcome']} of {a['cases']} cases end as the float64 reference "
+                       f"does; {chaos} differ by chaos (ensembles agree), {bad} DISAGREE"
+                       + (f", {len(a['differ']) - chaos - bad} chaotic, not judged" if len(a["differ"]) - chaos - bad else ""))
+            for d in [d for d in a["differ"] if d["why"] == "DISAGREEMENT"][:2]:
+                out.append(f"    {d['case']}: {d['outcome']} vs reference {d['reference']}")
+    out.append(f"  JSON: {ans['file']}  (detail: paritybench compare {Path(ans['file']).name})")
+    return out
