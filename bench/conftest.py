@@ -270,7 +270,8 @@ def pytest_collection_modifyitems(config, items):
         backend, device = _backend_device(params)
         if in_profile is not None and not in_profile(s["profile"], item.originalname, params):
             gone["profile"].append(item)
-        elif (backend and backend not in s["backends"]) or (device and device not in s["devices"]):
+        elif ((backend and backend not in s["backends"]) or (device and device not in s["devices"])
+              or (backend == "reference" and device == "gpu")):  # numpy has no GPU: not a case
             gone["choice"].append(item)
         else:
             keep.append(item)
@@ -286,7 +287,8 @@ def pytest_report_collectionfinish(config, start_path, items):
     if d.get("profile"):
         lines.append(f"paritybench: {d['profile']} cases of the full profile deselected (--profile full runs them)")
     if d.get("choice"):
-        lines.append(f"paritybench: {d['choice']} cases of backends/devices not chosen deselected (--backend, --device)")
+        lines.append(f"paritybench: {d['choice']} cases of backends/devices not chosen (--backend, --device) "
+                     "or that cannot exist (numpy on a GPU) deselected")
     return lines
 
 
@@ -332,11 +334,10 @@ def pytest_runtest_logfinish(nodeid, location):
     remaining = [k for n, k in items if n not in _PROGRESS["done"]]
     eta = eta_seconds(remaining, _PROGRESS["took"], max(0, _SETTINGS.get("processes", 1) - 1))
     line = (f"[{done}/{len(items)}] {_clock(elapsed)} elapsed, about {_clock(eta)} left: "
-            f"{nodeid.split('::')[-1]} {took:.1f} s")
+            f"{nodeid.split('::')[-1]} " + ("skipped" if nodeid in _SKIPPED_IDS else f"{took:.1f} s"))
     tr = _TR[0]
-    if tr is not None:
-        tr.ensure_newline()
-        tr.write_line(line)
+    if tr is not None:  # after pytest's "path/to/file.py " header when a file starts, else a line of its own
+        tr._tw.line(line)
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -349,7 +350,10 @@ _SKIPPED_IDS: set = set()
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session):
-    _TR[0] = session.config.pluginmanager.get_plugin("terminalreporter")
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None and hasattr(tr, "_tw"):
+        _TR[0] = tr
+        tr._show_progress_info = False  # our lines carry done/total; pytest's [ 22%] would split them
 
 
 def pytest_report_teststatus(report, config):
