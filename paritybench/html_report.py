@@ -17,7 +17,7 @@ from .resultfile import Run
 
 STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ccc}
-pre{background:#f4f4f4;padding:.8em;overflow-x:auto}table{border-collapse:collapse;margin:.6em 0}
+pre{background:#f4f4f4;padding:.8em;white-space:pre-wrap}table{border-collapse:collapse;margin:.6em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 .partial{color:#b00;font-weight:bold}.note{color:#555;font-size:.9em}img{max-width:100%}"""
 
