@@ -9,6 +9,8 @@ Options (each also an environment variable):
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
   --processes P               PARITYBENCH_PROCESSES each throughput case timed in P processes (default 4:
                                                     this one + 3 replicas, bench/replicas.py; quick: 1)
+  --malloc steady|default     PARITYBENCH_MALLOC    glibc malloc keeps freed memory (default steady:
+                                                    no page faults per step; frameworks.set_malloc)
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
@@ -56,6 +58,7 @@ def pytest_addoption(parser):
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
     g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
+    g.addoption("--malloc", default=None, help="steady (default: glibc keeps freed memory, no page faults per step) | default (glibc's thresholds); env PARITYBENCH_MALLOC")
     g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
 
@@ -85,6 +88,8 @@ def settings(config) -> dict:
     processes = timing.PROCESSES[profile] if raw is None else (int(raw) if raw.strip().isdigit() else 0)
     if not 1 <= processes <= 16:
         raise ValueError(f"processes: got {raw!r}; allowed: an integer from 1 to 16")
+    malloc = timing.check_choice("malloc", _opt(config, "malloc", "PARITYBENCH_MALLOC") or "steady",
+                                 frameworks.MALLOC_MODES)
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
     plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
     known = {c.id for c in timing.cases(profile)}
@@ -93,7 +98,7 @@ def settings(config) -> dict:
             raise ValueError(f"plant: got case {cid!r}; allowed: a throughput case id of profile "
                              f"{profile}, e.g. {next(iter(sorted(known)))}")
     return {"profile": profile, "devices": devices, "backends": backends, "threads": threads,
-            "processes": processes, "results_dir": results, "plant": plant}
+            "processes": processes, "malloc": malloc, "results_dir": results, "plant": plant}
 
 
 def _output_path(config, s: dict):
@@ -143,6 +148,7 @@ def pytest_configure(config):
         s = settings(config)
         path, user = _output_path(config, s)
         frameworks.pin_threads(s["threads"])
+        frameworks.set_malloc(s["malloc"])
     except (ValueError, RuntimeError) as e:
         raise pytest.UsageError(str(e)) from None
     _SETTINGS.update(s)
@@ -197,7 +203,7 @@ def pytest_runtestloop(session):
               b.extra_info.get("planted_slowdown")) for b in todo]
     say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
     got, interrupted = replicas.run(cases, n - 1, _SETTINGS["threads"], timing.CASE_BUDGET[_SETTINGS["profile"]],
-                                    say)
+                                    say, _SETTINGS["malloc"])
     for b, (c, _) in zip(todo, cases):
         if not got[c.id]:
             continue  # interrupted before any replica reached it: the pytest process's rounds only
@@ -379,6 +385,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["devices"] = frameworks.device_names()
     machine_info["threads"] = frameworks.thread_counts()
     machine_info["threads"]["set"] = _SETTINGS.get("threads")
+    machine_info["malloc"] = frameworks.malloc_info()
     machine_info["paritybench_profile"] = _SETTINGS.get("profile")
     from impls import numenv
     machine_info["numeric"] = numenv.describe(

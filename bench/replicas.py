@@ -9,7 +9,8 @@ in P different processes; the gate compares their medians (paritybench/verdict.p
 
 Engine: ``concurrent.futures.ProcessPoolExecutor(max_workers=1)`` with the 'spawn' start method, one
 pool per replica: a fresh interpreter that inherits nothing but the environment and the CPU
-affinity; its initializer pins threads as the pytest process did, before any framework import.
+affinity; its initializer pins threads and sets malloc as the pytest process did, before any
+framework import.
 One replica runs at a time, never beside the pytest process's timing, and each is shut down
 before the next starts: none outlives the run.
 """
@@ -27,9 +28,10 @@ from bench.memory import PeakRSS
 CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile included)
 
 
-def _init(threads: int) -> None:
+def _init(threads: int, malloc: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pytest process's to handle: it stops us
     frameworks.pin_threads(threads)
+    frameworks.set_malloc(malloc)
 
 
 def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
@@ -56,7 +58,7 @@ def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
 
 
 def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: int, budget: float,
-        say=print) -> tuple[dict[str, list], bool]:
+        say=print, malloc: str = "steady") -> tuple[dict[str, list], bool]:
     """Time every (case, plant factor) in ``replicas`` fresh processes, one after the other.
 
     Returns ({case id: [result or error text, one per replica that reached it]}, interrupted):
@@ -68,7 +70,7 @@ def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: i
     start, last = time.time(), time.time()
     for r in range(replicas):
         t0 = time.time()
-        pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads,))
+        pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads, malloc))
         procs = []
         try:
             for i, (c, plant) in enumerate(cases):

@@ -99,6 +99,8 @@ def lines(ans: dict) -> list[str]:
     for r in ans["bands"][:6]:
         t, j = r.get("torch"), r.get("jax")
         where = f"{r['device']} n={_n(r['n'])} ({r['band']})"
+        if not (t or j):
+            continue  # only numpy ran at this size
         if not (t and j):
             only = t or j
             out.append(f"  {where}: only {'torch' if t else 'jax'}-{only['variant']} ran")

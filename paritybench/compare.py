@@ -210,10 +210,10 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
         Column("time", times), Column("verdict", align="<")])
     t.notes = ["fl: step/floor, median of the processes' median paired ratios; change: new/old on the "
                "verdict's basis; p: rounds, p proc: process medians ('-': fewer than "
-               f"{V.MIN_PROCESSES} processes on a side, rounds only); time: new/old seconds per step; "
-               "MEM / mem: more / less peak memory, new/old (GPU peak, else the RSS the case added), "
-               "gated like time, changes under 8 MiB ignored"
-               + ("" if same and rules.absolute else ", not gated")]
+               f"{V.MIN_PROCESSES} processes on a side, rounds only); time: new/old seconds per step"
+               + ("" if same and rules.absolute else ", not gated")
+               + "; MEM / mem: more / less peak memory, new/old (GPU peak, else the RSS the case added), "
+               "gated like time, changes under 8 MiB ignored"]
     regressions, rows, rounds_only = [], [], []
     for k in common:
         o, n = old.cases[k], new.cases[k]

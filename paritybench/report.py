@@ -138,6 +138,23 @@ def block_spread(run: Run) -> str:
     return text + "\n"
 
 
+def block_memory(run: Run) -> str:
+    """Peak memory of the fastest variant of each framework per n (float32, sgd, E = 1, cpu)."""
+    from .verdict import memory_bytes
+    out = ["| n | torch best: RSS added | jax best: RSS added | jax best: XLA compiled peak |", "|---|---|---|---|"]
+    mb = lambda v: "-" if v is None else f"{v / 1e6:.1f} MB" if v >= 1e6 else f"{v / 1e3:.0f} kB"  # noqa: E731
+    for n in sorted({c.get("n") for c in _tp(run) if c.get("E") == 1 and c.get("dtype") == "float32"}):
+        t = _fastest(run, "torch", n=n, E=1, optimizer="sgd", dtype="float32", device="cpu")
+        j = _fastest(run, "jax", n=n, E=1, optimizer="sgd", dtype="float32", device="cpu")
+        if t is None or j is None:
+            continue
+        tm, jm = memory_bytes(t), memory_bytes(j)
+        peak = (j.get("memory") or {}).get("compiled_peak_bytes")
+        out.append(f"| {_n(n)} | {t.get('variant')} {mb(median(tm) if tm else None)} | {j.get('variant')} "
+                   f"{mb(median(jm) if jm else None)} | {mb(peak)} |")
+    return "\n".join(out) + "\n" if len(out) > 2 else "no memory figures in the baseline\n"
+
+
 def block_floor_check(run: Run) -> str:
     out = []
     for opt in ("sgd", "adam"):
@@ -293,7 +310,7 @@ def block_gate_study(run: Run) -> str:
 
 
 BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": block_overhead,
-          "spread": block_spread, "floor-check": block_floor_check, "agreement": block_agreement,
+          "spread": block_spread, "floor-check": block_floor_check, "memory": block_memory, "agreement": block_agreement,
           "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example,
           "gate-study": block_gate_study}
 

@@ -40,7 +40,7 @@ MIN_PROCESSES = 3   # fewer processes on a side: the process test is left out (3
 KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.numpy_blas", "numeric.libc",
               "numeric.torch.version", "numeric.torch.cpu_capability", "numeric.torch.threads",
               "numeric.jax.version", "numeric.jax.xla_cpu_max_isa", "numeric.thread_env",
-              "threads.set", "cpu.brand_raw", "torch", "jax", "jaxlib", "numpy")
+              "threads.set", "malloc.mode", "cpu.brand_raw", "torch", "jax", "jaxlib", "numpy")
 
 
 @dataclass(frozen=True)
