@@ -155,6 +155,29 @@ def block_memory(run: Run) -> str:
     return "\n".join(out) + "\n" if len(out) > 2 else "no memory figures in the baseline\n"
 
 
+def block_malloc(run: Run) -> str:
+    """The newest committed results/malloc-faults-*.json (bench/malloc_faults.py): page faults and
+    time per step under glibc's default malloc policy and the bench's steady one."""
+    import json
+    files = sorted((ROOT / "results").glob("malloc-faults-*.json"))
+    if not files:
+        return "no committed results/malloc-faults-*.json (python -m bench.malloc_faults)\n"
+    doc = json.loads(files[-1].read_text())
+    by = {}
+    for r in doc["rows"]:
+        by.setdefault(r["case"], {})[r["mode"]] = r
+    out = [f"`results/{files[-1].name}`: {doc.get('cpu_model')}, {doc.get('libc')}, {doc['steps']} steps per "
+           "case after 16 warm-up steps, one fresh process per row, one thread.", "",
+           "| case | glibc default: faults/step | time/step | steady: faults/step | time/step |",
+           "|---|---|---|---|---|"]
+    for case, m in by.items():
+        d, s_ = m.get("default"), m.get("steady")
+        if d and s_:
+            out.append(f"| {case} | {d['faults_per_step']:.0f} | {_us(d['seconds_per_step'])} | "
+                       f"{s_['faults_per_step']:.0f} | {_us(s_['seconds_per_step'])} |")
+    return "\n".join(out) + "\n"
+
+
 def block_floor_check(run: Run) -> str:
     out = []
     for opt in ("sgd", "adam"):
@@ -310,7 +333,8 @@ def block_gate_study(run: Run) -> str:
 
 
 BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": block_overhead,
-          "spread": block_spread, "floor-check": block_floor_check, "memory": block_memory, "agreement": block_agreement,
+          "spread": block_spread, "floor-check": block_floor_check, "memory": block_memory,
+          "malloc": block_malloc, "agreement": block_agreement,
           "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example,
           "gate-study": block_gate_study}
 
