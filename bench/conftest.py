@@ -343,7 +343,7 @@ def pytest_runtest_logfinish(nodeid, location):
             f"{nodeid.split('::')[-1]} " + ("skipped" if nodeid in _SKIPPED_IDS else f"{took:.1f} s"))
     tr = _TR[0]
     if tr is not None:  # after pytest's "path/to/file.py " header when a file starts, else a line of its own
-        tr._tw.line(line)
+        tr.write(line + "\n", flush=True)
 
 
 def pytest_runtest_logstart(nodeid, location):

@@ -62,6 +62,13 @@ def test_partial_runs_are_said_to_be_partial(tmp_path, capsys):
     assert "PARTIAL RUN: interrupted, 1 cases not run" in out.splitlines()[0]
 
 
+def test_plot_says_a_run_is_partial(tmp_path, capsys):
+    rc, out, _ = main(["plot", str(partial_doc(tmp_path)), "--out", str(tmp_path / "pics"), "--only",
+                       "throughput"], capsys)
+    assert rc == 0 and out.splitlines()[0].startswith("PARTIAL RUN: partial.json was interrupted")
+    assert (tmp_path / "pics" / "throughput.png").is_file()
+
+
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__()

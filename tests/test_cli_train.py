@@ -109,6 +109,15 @@ def test_json_refuses_an_existing_file(tmp_path, capsys):
     assert err.count("\n") == 1 and "json: got" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("where", ["missing-dir/r.json", "file/r.json"])
+def test_output_paths_are_checked_before_any_training(tmp_path, capsys, where):
+    (tmp_path / "file").write_text("a file, not a directory")
+    code = main(["train", "--steps", "100000", "--json", str(tmp_path / where)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", out  # nothing trained, nothing printed
+    assert err.count("\n") == 1 and "json: got" in err and "existing directory" in err
+
+
 def bad_cases(tmp_path):
     np.savez(tmp_path / "nox.npz", y=np.zeros(3))
     np.savez(tmp_path / "noy.npz", x=np.arange(3))
