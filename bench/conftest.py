@@ -9,8 +9,8 @@ Options (each also an environment variable):
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
   --processes P               PARITYBENCH_PROCESSES each throughput case timed in P processes (default 4:
                                                     this one + 3 replicas, bench/replicas.py; quick: 1)
-  --malloc steady|default     PARITYBENCH_MALLOC    glibc malloc keeps freed memory (default steady:
-                                                    no page faults per step; frameworks.set_malloc)
+  --malloc steady|default     PARITYBENCH_MALLOC    glibc malloc keeps freed memory (default steady: no
+                                                    page faults per step for blocks up to 32 MiB)
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
@@ -48,6 +48,7 @@ DEFAULT_THREADS = 1
 _SETTINGS = {}
 _SKIPPED: list[tuple[str, str]] = []
 _STARTED = [time.time()]
+_CONFIG: list = []
 
 
 def pytest_addoption(parser):
@@ -58,7 +59,7 @@ def pytest_addoption(parser):
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
     g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
-    g.addoption("--malloc", default=None, help="steady (default: glibc keeps freed memory, no page faults per step) | default (glibc's thresholds); env PARITYBENCH_MALLOC")
+    g.addoption("--malloc", default=None, help="steady (default: glibc keeps freed blocks up to 32 MiB, no page faults per step) | default (glibc's thresholds); env PARITYBENCH_MALLOC")
     g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
 
@@ -120,7 +121,13 @@ def _terminate(signum, frame):
 
 
 def pytest_keyboard_interrupt(excinfo):
+    """Keep only the cases that finished: pytest-benchmark lists a case before its first timed
+    round, so the case being timed when the signal came would be saved empty or half-measured
+    (and listed under not_run). A second Ctrl-C still ends the process at once."""
     _SETTINGS["interrupted"] = True
+    bs = getattr(_CONFIG[0], "_benchmarksession", None) if _CONFIG else None
+    if bs is not None:
+        bs.benchmarks[:] = [b for b in bs.benchmarks if b.fullname in _PROGRESS["done"] and b]
 
 
 class AnswerFirst:
@@ -152,6 +159,7 @@ def pytest_configure(config):
     except (ValueError, RuntimeError) as e:
         raise pytest.UsageError(str(e)) from None
     _SETTINGS.update(s)
+    _CONFIG[:] = [config]
     config.paritybench_settings = s
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
@@ -291,7 +299,8 @@ def pytest_report_collectionfinish(config, start_path, items):
     d = _SETTINGS.get("deselected") or {}
     lines = []
     if d.get("profile"):
-        lines.append(f"paritybench: {d['profile']} cases of the full profile deselected (--profile full runs them)")
+        lines.append(f"paritybench: {d['profile']} cases outside the {_SETTINGS.get('profile')} profile deselected "
+                     "(--profile full runs every case)")
     if d.get("choice"):
         lines.append(f"paritybench: {d['choice']} cases of backends/devices not chosen (--backend, --device) "
                      "or that cannot exist (numpy on a GPU) deselected")

@@ -30,6 +30,11 @@ CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile inclu
 
 def _init(threads: int, malloc: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pytest process's to handle: it stops us
+    try:  # Linux: die with the pytest process, even if it is killed without a chance to stop us
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
     frameworks.pin_threads(threads)
     frameworks.set_malloc(malloc)
 
@@ -80,33 +85,37 @@ def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: i
                     say(f"replica {r + 1}/{replicas}: {i}/{len(cases)} cases, about "
                         f"{int(left) // 60}:{int(left) % 60:02d} left: {c.id}")
                     last = time.time()
-                fut = pool.submit(time_case, c, budget, plant)
-                procs = procs or list(pool._processes.values())
                 try:
+                    fut = pool.submit(time_case, c, budget, plant)
+                    procs = procs or list(pool._processes.values())
                     out[c.id].append(fut.result(timeout=CASE_TIMEOUT))
                 except cf.TimeoutError:
                     out[c.id].append(f"replica {r + 1}: no result within {CASE_TIMEOUT:.0f} s")
                     break  # the replica is stuck: stopped below, its other cases missing
+                except cf.process.BrokenProcessPool as e:  # the replica died (a crash, OOM): its other cases missing
+                    out[c.id].append(f"replica {r + 1}: the process died ({e})")
+                    break
                 except Exception as e:  # the case failed in this replica: recorded, the others go on
                     out[c.id].append(f"replica {r + 1}: {type(e).__name__}: {e}")
         except KeyboardInterrupt:
+            shut(pool, procs, wait=0.0)  # stopped at once: its case would take seconds to finish
             say(f"replica {r + 1}/{replicas}: interrupted; the cases measured so far are kept")
             return out, True
         finally:
-            shut(pool, procs)
+            shut(pool, procs)  # a no-op after an interrupt: the process has exited
         say(f"replica {r + 1}/{replicas}: {len(cases)} cases in {time.time() - t0:.0f} s")
     return out, False
 
 
-def shut(pool: cf.ProcessPoolExecutor, procs) -> None:
-    """Shut ``pool`` down: its process asked to exit and waited for (10 s), then terminated, then
-    killed. Waits for the exit code itself: a closed sentinel alone can precede the exit."""
+def shut(pool: cf.ProcessPoolExecutor, procs, wait: float = 10.0) -> None:
+    """Shut ``pool`` down: its process asked to exit and waited for (``wait`` s), then terminated,
+    then killed. Waits for the exit code itself: a closed sentinel alone can precede the exit."""
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         for stop in (None, proc.terminate, proc.kill):
             if stop is not None and proc.exitcode is None:
                 stop()
-            deadline = time.time() + (10 if stop is None else 5)
+            deadline = time.time() + (wait if stop is None else 5)
             while proc.exitcode is None and time.time() < deadline:
                 proc.join(0.05)
                 time.sleep(0.01)

@@ -4,15 +4,16 @@
     lines(ans)  -> list   (at most ~12 lines: the opening of a bench run's summary)
 
 Per device and size band (n <= 1e4: overhead-bound; n >= 1e6: throughput-bound; between: middle),
-float32, E = 1, sgd: the fastest variant of torch and of jax, the ratio of their median seconds
-per step with a 95% bootstrap interval over processes and rounds (``stats.ratio_ci``), and each
-against its own floor pass. Agreement: how many cases ended as the float64 reference did, and for
+float32, E = 1, sgd: the fastest variant of torch and of jax by seconds per step (the median of
+the processes' medians), the ratio of the two with a 95% bootstrap interval over processes and
+rounds (``stats.ratio_ci``), and each against its own floor pass. Agreement: how many cases ended as the float64 reference did, and for
 those that did not, why: chaos (the ensembles agree) or disagreement.
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from statistics import median
 
 from . import stats
 from .resultfile import Case, Run
@@ -30,9 +31,14 @@ def _rounds(c: Case) -> list[list[float]]:
     return [one] if isinstance(one, list) and one else [[c.seconds]]
 
 
+def _central(c: Case) -> float:
+    """Seconds per step: the median of the processes' medians (one process: its median)."""
+    return median(median(g) for g in _rounds(c))
+
+
 def _fastest(cases: list[Case], backend: str) -> Case | None:
     rows = [c for c in cases if c.get("backend") == backend]
-    return min(rows, key=lambda c: c.seconds) if rows else None
+    return min(rows, key=_central) if rows else None
 
 
 def _n(n: int) -> str:
@@ -54,10 +60,10 @@ def answer(run: Run) -> dict:
         t, j = _fastest(here, "torch"), _fastest(here, "jax")
         row = {"device": device, "n": n, "band": band(n)}
         for name, c in (("torch", t), ("jax", j)):
-            row[name] = None if c is None else {"variant": c.get("variant"), "seconds_per_step": c.seconds,
+            row[name] = None if c is None else {"variant": c.get("variant"), "seconds_per_step": _central(c),
                                                  "floor_ratio": c.get("floor_ratio")}
-        if t is not None and j is not None:
-            row["jax_over_torch"] = j.seconds / t.seconds
+        if t is not None and j is not None:  # medians of the process medians, as the interval's
+            row["jax_over_torch"] = _central(j) / _central(t)
             row["jax_over_torch_ci95"] = list(stats.ratio_ci(_rounds(t), _rounds(j)))
         out["bands"].append(row)
     ag = run.of_kind("agreement")

@@ -1,7 +1,7 @@
 """One self-contained HTML page for a run: ``paritybench report RUN.json [BASELINE.json] --out page.html``.
 
-Sections, in order: the verdict block (paritybench/answer.py), a partial-run mark where the run was
-interrupted, the gate against BASELINE (if given: paritybench/compare.py), the throughput plot
+Sections, in order: a partial-run mark where the run was interrupted, the verdict block
+(paritybench/answer.py), the gate against BASELINE (if given: paritybench/compare.py), the throughput plot
 (PNG, base64 inside the page), the per-group tables, the agreement tables, machine and versions.
 No script, no external resource: the page opens from disk, offline.
 """

@@ -99,6 +99,12 @@ def samples(c: Case, basis: str) -> list[list[float]] | None:
     return None
 
 
+def process_test_possible(na: int, nb: int, rules: Rules) -> bool:
+    """Whether the exact test on na against nb process medians can reach p < process_alpha at all
+    (complete separation gives p = 2 / C(na + nb, na): 3 against 3 gives 0.1, 4 against 4 0.029)."""
+    return min(na, nb) >= MIN_PROCESSES and 2 / math.comb(na + nb, na) < rules.process_alpha
+
+
 def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     """The rule of the module docstring on one basis."""
     a, b = samples(old, basis), samples(new, basis)
@@ -111,7 +117,7 @@ def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     effect = median(mb) / median(ma)
     _, p = stats.mann_whitney([v for x in a for v in x], [v for x in b for v in x])
     p_proc, why, ok = None, "", p < rules.alpha
-    if min(len(a), len(b)) >= MIN_PROCESSES:
+    if process_test_possible(len(a), len(b), rules):
         _, p_proc = stats.mann_whitney_exact(ma, mb)
         ok = ok and p_proc < rules.process_alpha
     else:
@@ -122,6 +128,11 @@ def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     elif ok and effect < 1 / (1 + rules.min_effect):
         label = "faster"
     return Verdict(label, basis, effect, p, why, p_proc)
+
+
+def _device_peak(c: Case) -> bool:
+    mem = c.get("memory") if isinstance(c.get("memory"), dict) else {}
+    return isinstance(mem.get("device_peak_bytes"), (int, float))
 
 
 def memory_bytes(c: Case) -> list[float] | None:
@@ -144,13 +155,16 @@ def judge_memory(old: Case, new: Case, rules: Rules) -> Verdict:
     if not a or not b:
         return Verdict("not gated", "memory", None, None, "no memory figure in a file")
     ma, mb = median(a), median(b)
-    if abs(mb - ma) < MEMORY_MIN_BYTES or ma <= 0:
+    if abs(mb - ma) < MEMORY_MIN_BYTES:
         return Verdict("same", "memory", (mb / ma) if ma > 0 else None, None)
     p_proc, ok = None, True
-    if min(len(a), len(b)) >= MIN_PROCESSES:
+    if process_test_possible(len(a), len(b), rules):
         _, p_proc = stats.mann_whitney_exact(a, b)
         ok = p_proc < rules.process_alpha
-    effect = mb / ma
+    elif max(len(a), len(b)) > 1 or not _device_peak(new):
+        # one RSS figure a side is a lower bound that depends on the cases run before: not gated
+        return Verdict("not gated", "memory", None, None, "too few processes for the memory test")
+    effect = mb / ma if ma > 0 else math.inf
     label = "same"
     if ok and effect > 1 + rules.min_effect:
         label = "more memory"

@@ -37,7 +37,7 @@ def test_answer_names_the_faster_framework_per_band_with_its_interval(capsys):
         assert lo <= b["jax_over_torch"] <= hi and hi / lo < 1.3  # the fixture's noise is a few %
     text = answer.lines(ans)
     assert len(text) <= 12
-    assert "jax 5.04x faster" in text[1] and "torch-compiled 27.2 us, jax-scan 5.4 us" in text[1]
+    assert "jax 5.06x faster [4.84, 5.19]" in text[1] and "torch-compiled 27.4 us, jax-scan 5.4 us" in text[1]
     assert "30 of 32 cases end as the float64 reference does" in text[4]
     rc, out, _ = main(["answer", str(RUN), "--json"], capsys)
     assert rc == 0 and json.loads(out)["bands"][0]["jax"]["variant"] == "scan"

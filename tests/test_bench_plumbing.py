@@ -295,38 +295,52 @@ def test_eta_uses_finished_cases_then_priors_and_the_replicas():
 def test_collection_deselects_other_profiles_instead_of_skipping():
     r = _run_bench("--collect-only", "--profile", "quick", "--device", "cpu")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "cases of the full profile deselected (--profile full runs them)" in r.stdout
+    assert "785 cases outside the quick profile deselected (--profile full runs every case)" in r.stdout
     assert "cases of backends/devices not chosen (--backend, --device) or that cannot exist" in r.stdout
     ids = [line for line in r.stdout.splitlines() if "::" in line]
     assert sum("test_step[" in i for i in ids) == 10 and sum("test_agreement[" in i for i in ids) == 4
     assert not any("test_time_to_solution" in i or "test_tools" in i or "gpu" in i for i in ids)
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig):
-    """Ctrl-C or SIGTERM after the first case: a new JSON marked interrupted, the measured cases
-    in it, the rest listed as not run; the process ends promptly (bounded) and leaves no child."""
+@pytest.mark.parametrize("sig, phase", [("SIGINT", "cases"), ("SIGTERM", "cases"), ("SIGINT", "replicas")])
+def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig, phase):
+    """Ctrl-C or SIGTERM after the second case, or while the replica process runs: a new JSON
+    marked interrupted, only finished cases in it, the rest listed as not run; the run ends
+    promptly (bounded) and leaves no process of its group behind."""
     import signal
 
     out = tmp_path / "run.json"
     log = (tmp_path / "log.txt").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q", "-p",
                              "no:cacheprovider", "--profile", "quick", "--backend", "reference", "--device",
-                             "cpu", "--benchmark-json", str(out)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                             "cpu", "--processes", "2", "--benchmark-json", str(out)], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    mark = "[2/" if phase == "cases" else "again in 1 replica processes"
     try:
         deadline = time.time() + 60
-        while time.time() < deadline and "[2/" not in (tmp_path / "log.txt").read_text():
+        while time.time() < deadline and mark not in (tmp_path / "log.txt").read_text():
             time.sleep(0.05)
         proc.send_signal(getattr(signal, sig))
         rc = proc.wait(timeout=60)
+        for _ in range(200):  # the group empties: replicas and helpers gone
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("a process of the interrupted run is still alive")
     finally:
-        if proc.poll() is None:
+        try:
             os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     text = (tmp_path / "log.txt").read_text()
-    assert rc == 2, text  # pytest's "interrupted"
+    assert mark in text and rc == 2, text  # pytest's "interrupted"
     doc = json.loads(out.read_text())
-    assert doc["paritybench"]["interrupted"] is True and doc["paritybench"]["not_run"], text
-    assert len(doc["benchmarks"]) >= 1
+    assert doc["paritybench"]["interrupted"] is True, text
     measured = {b["fullname"] for b in doc["benchmarks"]}
-    assert not measured & set(doc["paritybench"]["not_run"])
+    assert measured and not measured & set(doc["paritybench"]["not_run"])
+    assert all(b["stats"]["rounds"] >= 1 for b in doc["benchmarks"])
+    if phase == "cases":
+        assert doc["paritybench"]["not_run"]

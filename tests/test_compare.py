@@ -55,10 +55,11 @@ def scale_case(d: dict, fullname: str, factor: float, paired: bool = True) -> di
 
 
 def one_process(d: dict) -> dict:
-    """The file as written before replica processes: one process's rounds per case."""
+    """The file as written before replica processes (or with --processes 1): one process's rounds
+    and memory figure per case."""
     d = copy.deepcopy(d)
     for b in d["benchmarks"]:
-        for k in ("process_paired_ratios", "process_round_seconds"):
+        for k in ("process_paired_ratios", "process_round_seconds", "process_peak_rss_increase_bytes"):
             b["extra_info"].pop(k, None)
     return d
 
@@ -449,3 +450,22 @@ def test_memory_is_gated_like_time(tmp_path, capsys):
     row = next(line for line in out.splitlines() if line.startswith("torch-compiled-cpu-f32-n1000")
                and "1.29x" in line)
     assert rc == 0 and "mem" not in row.lower(), row
+
+
+def test_memory_growth_from_zero_counts_and_one_process_is_not_gated(tmp_path, capsys):
+    old, new = doc(), doc()
+    next(b for b in old["benchmarks"] if b["fullname"] == SLOW_CASE)["extra_info"][
+        "process_peak_rss_increase_bytes"] = [0, 0, 0, 0]
+    next(b for b in new["benchmarks"] if b["fullname"] == SLOW_CASE)["extra_info"][
+        "process_peak_rss_increase_bytes"] = [200e6, 210e6, 190e6, 205e6]
+    rc, out, _ = main(["compare", str(write(tmp_path, old, "o.json")), str(write(tmp_path, new))], capsys)
+    assert rc == 1 and "torch-compiled-cpu-f32-n100000-sgd-E1: more memory, infx" in out
+    # one CPU RSS figure a side (a lower bound that depends on the cases before): not gated
+    one_old, one_new = one_process(old), one_process(new)
+    for d, v in ((one_old, 0), (one_new, 200e6)):
+        e = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)["extra_info"]
+        assert "process_peak_rss_increase_bytes" not in e
+        e["memory"]["peak_rss_increase_bytes"] = v
+    rc, out, _ = main(["compare", str(write(tmp_path, one_old, "o1.json")), str(write(tmp_path, one_new, "n1.json"))],
+                      capsys)
+    assert rc == 0 and "more memory" not in out

@@ -53,3 +53,14 @@ def test_median_ci_order_statistics_and_bad_input():
         stats.median_ci([])
     with pytest.raises(ValueError, match="allowed: at most 20 each"):
         stats.mann_whitney_exact(range(21), range(3))
+
+
+def test_the_process_test_runs_only_where_it_can_reach_its_level():
+    from paritybench import verdict as V
+
+    rules = V.Rules()
+    assert V.process_test_possible(4, 4, rules)      # 2/70 = 0.029 < 0.05
+    assert not V.process_test_possible(3, 4, rules)  # 2/35 = 0.057: could never say 'slower'
+    assert not V.process_test_possible(3, 3, rules)
+    assert not V.process_test_possible(1, 4, rules)
+    assert V.process_test_possible(3, 4, V.Rules(process_alpha=0.1))
