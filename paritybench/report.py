@@ -81,8 +81,11 @@ def block_machine(run: Run) -> str:
         n_kind[c.kind] = n_kind.get(c.kind, 0) + 1
     kinds = ", ".join(f"{v} {k}" for k, v in sorted(n_kind.items()))
     threads = (mi.get("threads") or {}).get("set", "?")
+    procs = p.get("processes") or 1
+    malloc = (mi.get("malloc") or {}).get("mode", "default")
     return (f"`{Path(run.path).name}`: {num.get('cpu_model', '?')}, "
-            f"{threads} thread{'' if threads == 1 else 's'}, torch {mi.get('torch')} (CPU capability "
+            f"{threads} thread{'' if threads == 1 else 's'}, {procs} process{'' if procs == 1 else 'es'} per "
+            f"throughput case, malloc {malloc}, torch {mi.get('torch')} (CPU capability "
             f"{t.get('cpu_capability', '?')}), jax/jaxlib {mi.get('jax')}/{mi.get('jaxlib')} (XLA ISA "
             f"{j.get('xla_cpu_max_isa', '?')}), numpy {mi.get('numpy')}; profile {p.get('profile')}, "
             f"{len(run.cases)} cases ({kinds}), {len(p.get('skipped', []))} skipped with their reasons, "
