@@ -314,7 +314,10 @@ def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig, phase):
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q", "-p",
                              "no:cacheprovider", "--profile", "quick", "--backend", "reference", "--device",
                              "cpu", "--processes", "2", "--benchmark-json", str(out)], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            # a shell's background job inherits SIGINT ignored, and Python then
+                            # never raises KeyboardInterrupt: give the run a terminal's default
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     mark = "[2/" if phase == "cases" else "again in 1 replica processes"
     try:
         deadline = time.time() + 60
