@@ -311,13 +311,14 @@ def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig, phase):
 
     out = tmp_path / "run.json"
     log = (tmp_path / "log.txt").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q", "-p",
+    # A shell's background job (CI) inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: the run gets a terminal's Ctrl-C handler back before pytest starts.
+    start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "sys.argv[0] = 'pytest'; runpy.run_module('pytest', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", start, "bench", "--benchmark-only", "-q", "-p",
                              "no:cacheprovider", "--profile", "quick", "--backend", "reference", "--device",
                              "cpu", "--processes", "2", "--benchmark-json", str(out)], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            # a shell's background job inherits SIGINT ignored, and Python then
-                            # never raises KeyboardInterrupt: give the run a terminal's default
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            stderr=subprocess.STDOUT, start_new_session=True)
     mark = "[2/" if phase == "cases" else "again in 1 replica processes"
     try:
         deadline = time.time() + 60
