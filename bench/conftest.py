@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -104,7 +103,7 @@ def settings(config) -> dict:
 
 def _output_path(config, s: dict):
     """(path or None, is_user_path). Checks that the JSON can be written new, before anything runs."""
-    from paritybench.files import check_new, new_path
+    from paritybench.files import check_new
 
     user = config.getoption("benchmark_json")
     if user is not None:
@@ -313,11 +312,11 @@ def pytest_report_collectionfinish(config, start_path, items):
 # 1 thread, default profile); replaced by the mean of the finished cases as they come in.
 PRIOR_SECONDS = {"test_step": 1.6, "test_floor": 0.8, "test_agreement": 8.0, "test_time_to_solution": 3.0,
                  "test_sweep": 15.0, "test_compare": 4.0, "test_plot": 45.0}
-_PROGRESS = {"items": [], "done": {}, "took": {}}
+_PROGRESS = {"items": {}, "done": {}, "took": {}}  # items: nodeid -> test function, in run order
 
 
 def pytest_collection_finish(session):
-    _PROGRESS["items"] = [(i.nodeid, i.originalname) for i in session.items]
+    _PROGRESS["items"] = {i.nodeid: i.originalname for i in session.items}
 
 
 def eta_seconds(remaining: list[str], took: dict, replicas: int) -> float:
@@ -339,14 +338,14 @@ def pytest_runtest_logfinish(nodeid, location):
     items = _PROGRESS["items"]
     if not items:
         return
-    kind = dict(items).get(nodeid, "?")
+    kind = items.get(nodeid, "?")
     took = time.time() - _PROGRESS.pop("start", time.time())
     _PROGRESS["done"][nodeid] = True
     if nodeid not in _SKIPPED_IDS:
         _PROGRESS["took"].setdefault(kind, []).append(took)
     done = len(_PROGRESS["done"])
     elapsed = time.time() - _STARTED[0]
-    remaining = [k for n, k in items if n not in _PROGRESS["done"]]
+    remaining = [k for n, k in items.items() if n not in _PROGRESS["done"]]
     eta = eta_seconds(remaining, _PROGRESS["took"], max(0, _SETTINGS.get("processes", 1) - 1))
     line = (f"[{done}/{len(items)}] {_clock(elapsed)} elapsed, about {_clock(eta)} left: "
             f"{nodeid.split('::')[-1]} " + ("skipped" if nodeid in _SKIPPED_IDS else f"{took:.1f} s"))
@@ -408,7 +407,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
                                   "planted": _SETTINGS.get("plant") or {},
                                   "interrupted": bool(_SETTINGS.get("interrupted")),
-                                  "not_run": [n for n, _ in _PROGRESS["items"] if n not in _PROGRESS["done"]]}
+                                  "not_run": [n for n in _PROGRESS["items"] if n not in _PROGRESS["done"]]}
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's tables

@@ -31,9 +31,10 @@ def w0_of(E: int):
     return 1.5 if E == 1 else tuple(np.linspace(1.4, 1.7, E))
 
 
-def build_floor(c: timing.Case):
-    """floor(kf): kf floor passes over case ``c``'s data, blocking; compile caches emptied first
-    (``frameworks.fresh``). Built before the step, outside its memory window."""
+def build_floor(c: timing.Case | timing.Floor):
+    """floor(kf): kf floor passes over the data of case or floor ``c``, blocking; compile caches
+    emptied first (``frameworks.fresh``). A step case builds it before the step, outside its
+    memory window."""
     frameworks.fresh(c.backend)
     return impls.get(c.backend).floor(data_of(c.n), np.asarray(w0_of(c.E), dtype=np.float64), c.dtype, c.device)
 

@@ -19,10 +19,8 @@ test the gate.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-import impls
 from bench import frameworks, runners, timing
 from bench.memory import PeakRSS
 
@@ -103,12 +101,8 @@ def test_floor(benchmark, floor_case, bench_settings, harness_seconds):
     """The framework's cheapest fused pass over the case's data: k x sum(sin(w x) + cos(w x))."""
     f = floor_case
     require(f.backend, f.device)
-    frameworks.fresh(f.backend)
     benchmark.group = f"floor {f.device} {f.dtype} n={f.n} E={f.E}"
-    backend = impls.get(f.backend)
-    run = backend.floor(runners.data_of(f.n), np.asarray(runners.w0_of(f.E), dtype=np.float64), f.dtype,
-                        f.device)
-    _time_case(benchmark, run, f.backend, f.backend != "reference", bench_settings, harness_seconds,
+    _time_case(benchmark, runners.build_floor(f), f.backend, f.backend != "reference", bench_settings, harness_seconds,
                lambda *a: timing.floor_info(f, *a))
 
 

@@ -180,7 +180,8 @@ def process_info(runs: list[dict]) -> dict:
     """
     meds = [median(r["paired_ratios"]) for r in runs]
     mem = [(r.get("memory") or {}).get("peak_rss_increase_bytes") for r in runs]
-    return {"processes": len(runs), "process_peak_rss_increase_bytes": mem, "process_paired_ratios": [r["paired_ratios"] for r in runs],
+    return {"processes": len(runs), "process_peak_rss_increase_bytes": mem,
+            "process_paired_ratios": [r["paired_ratios"] for r in runs],
             "process_round_seconds": [r["round_seconds"] for r in runs],
             "process_compile_seconds": [r.get("compile_seconds") for r in runs],
             "floor_ratio": median(meds), "floor_ratio_processes": meds,

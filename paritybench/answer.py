@@ -6,16 +6,17 @@
 Per device and size band (n <= 1e4: overhead-bound; n >= 1e6: throughput-bound; between: middle),
 float32, E = 1, sgd: the fastest variant of torch and of jax by seconds per step (the median of
 the processes' medians), the ratio of the two with a 95% bootstrap interval over processes and
-rounds (``stats.ratio_ci``), and each against its own floor pass. Agreement: how many cases ended as the float64 reference did, and for
-those that did not, why: chaos (the ensembles agree) or disagreement.
+rounds (``stats.ratio_ci``), and each against its own floor pass. Agreement: how many cases ended
+as the float64 reference did, and for those that did not, why: chaos (the ensembles agree) or
+disagreement.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from statistics import median
 
 from . import stats
+from .render import power10, us
 from .resultfile import Case, Run
 
 
@@ -39,11 +40,6 @@ def _central(c: Case) -> float:
 def _fastest(cases: list[Case], backend: str) -> Case | None:
     rows = [c for c in cases if c.get("backend") == backend]
     return min(rows, key=_central) if rows else None
-
-
-def _n(n: int) -> str:
-    e = round(math.log10(n))
-    return f"1e{e}" if 10**e == n else str(n)
 
 
 def answer(run: Run) -> dict:
@@ -92,11 +88,6 @@ def _threads(t):
     return t.get("set") if isinstance(t, dict) else t
 
 
-def _us(s: float) -> str:
-    us = s * 1e6
-    return f"{us:.0f} us" if us >= 100 else f"{us:.1f} us"
-
-
 def lines(ans: dict) -> list[str]:
     """The verdict block: at most ~12 lines."""
     head = (f"paritybench answer: {ans.get('cpu') or '?'}, {ans.get('threads')} thread(s), "
@@ -104,7 +95,7 @@ def lines(ans: dict) -> list[str]:
     out = [head + (f"; PARTIAL RUN: interrupted, {ans['not_run']} cases not run" if ans["partial"] else "")]
     for r in ans["bands"][:6]:
         t, j = r.get("torch"), r.get("jax")
-        where = f"{r['device']} n={_n(r['n'])} ({r['band']})"
+        where = f"{r['device']} n={power10(r['n'])} ({r['band']})"
         if not (t or j):
             continue  # only numpy ran at this size
         if not (t and j):
@@ -115,8 +106,8 @@ def lines(ans: dict) -> list[str]:
         who = f"jax {1 / q:.2f}x faster [{1 / hi:.2f}, {1 / lo:.2f}]" if q < 1 else \
             f"torch {q:.2f}x faster [{lo:.2f}, {hi:.2f}]"
         fl = lambda c: "-" if c.get("floor_ratio") is None else f"{c['floor_ratio']:.2f}x"  # noqa: E731
-        out.append(f"  {where}: torch-{t['variant']} {_us(t['seconds_per_step'])}, jax-{j['variant']} "
-                   f"{_us(j['seconds_per_step'])} per step: {who}; each / own floor: {fl(t)}, {fl(j)}")
+        out.append(f"  {where}: torch-{t['variant']} {us(t['seconds_per_step'])}, jax-{j['variant']} "
+                   f"{us(j['seconds_per_step'])} per step: {who}; each / own floor: {fl(t)}, {fl(j)}")
     a = ans.get("agreement")
     if a:
         if not a["differ"]:

@@ -57,6 +57,18 @@ def seconds(v: float) -> str:
     return f"{v / 1e-9:.3g} ns"
 
 
+def us(s: float) -> str:
+    """Seconds as microseconds, 3-4 significant digits: 0.000233 -> '233 us', 4.4e-05 -> '44.0 us'."""
+    v = s * 1e6
+    return f"{v:.0f} us" if v >= 100 else f"{v:.1f} us"
+
+
+def power10(n: int) -> str:
+    """1000 -> '1e3'; 1000000 -> '1e6'; other numbers as they are."""
+    e = len(str(n)) - 1
+    return f"1e{e}" if n == 10**e else str(n)
+
+
 def times(v: float) -> str:
     return f"{v:.2f}x"
 

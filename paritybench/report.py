@@ -18,6 +18,7 @@ from pathlib import Path
 from statistics import median
 
 from . import resultfile
+from .render import power10, us
 from .resultfile import Case, Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,17 +34,6 @@ def baseline_path(root: Path = ROOT) -> Path:
     if not files:
         raise ValueError(f"baseline: got no results/bench-*.json under {root}; allowed: a committed run")
     return files[-1]
-
-
-def _us(s: float) -> str:
-    us = s * 1e6
-    return f"{us:.0f} us" if us >= 100 else f"{us:.1f} us"
-
-
-def _n(n: int) -> str:
-    """1000 -> '1e3'; 1000000 -> '1e6'."""
-    e = len(str(n)) - 1
-    return f"1e{e}" if n == 10**e else str(n)
 
 
 def _x(r: float | None) -> str:
@@ -103,8 +93,8 @@ def block_throughput(run: Run) -> str:
         j = _fastest(run, "jax", dtype=dtype, n=n, optimizer=opt, E=E, device="cpu")
         if t is None or j is None:
             continue
-        out.append(f"| {dtype}, {_n(n)}, {opt}, {E} | {t.get('variant')} {_us(t.seconds)} | "
-                   f"{j.get('variant')} {_us(j.seconds)} | {_x(j.seconds / t.seconds)} | {_ci(t)} | {_ci(j)} |")
+        out.append(f"| {dtype}, {power10(n)}, {opt}, {E} | {t.get('variant')} {us(t.seconds)} | "
+                   f"{j.get('variant')} {us(j.seconds)} | {_x(j.seconds / t.seconds)} | {_ci(t)} | {_ci(j)} |")
     return "\n".join(out) + "\n"
 
 
@@ -117,7 +107,7 @@ def block_overhead(run: Run) -> str:
             f = _fastest(run, b, variant=fused, n=1000, E=1, optimizer=opt, dtype="float32", device="cpu")
             s = _fastest(run, b, variant=single, n=1000, E=1, optimizer=opt, dtype="float32", device="cpu")
             if f and s:
-                parts.append(f"{opt} {_us(s.seconds)} -> {_us(f.seconds)} ({s.seconds / f.seconds:.1f}x)")
+                parts.append(f"{opt} {us(s.seconds)} -> {us(f.seconds)} ({s.seconds / f.seconds:.1f}x)")
         if parts:
             out.append(f"- {b} {single} -> {fused} at n = 1e3: " + "; ".join(parts))
     return "\n".join(out) + "\n"
@@ -153,7 +143,7 @@ def block_memory(run: Run) -> str:
             continue
         tm, jm = memory_bytes(t), memory_bytes(j)
         peak = (j.get("memory") or {}).get("compiled_peak_bytes")
-        out.append(f"| {_n(n)} | {t.get('variant')} {mb(median(tm) if tm else None)} | {j.get('variant')} "
+        out.append(f"| {power10(n)} | {t.get('variant')} {mb(median(tm) if tm else None)} | {j.get('variant')} "
                    f"{mb(median(jm) if jm else None)} | {mb(peak)} |")
     return "\n".join(out) + "\n" if len(out) > 2 else "no memory figures in the baseline\n"
 
@@ -176,8 +166,8 @@ def block_malloc(run: Run) -> str:
     for case, m in by.items():
         d, s_ = m.get("default"), m.get("steady")
         if d and s_:
-            out.append(f"| {case} | {d['faults_per_step']:.0f} | {_us(d['seconds_per_step'])} | "
-                       f"{s_['faults_per_step']:.0f} | {_us(s_['seconds_per_step'])} |")
+            out.append(f"| {case} | {d['faults_per_step']:.0f} | {us(d['seconds_per_step'])} | "
+                       f"{s_['faults_per_step']:.0f} | {us(s_['seconds_per_step'])} |")
     return "\n".join(out) + "\n"
 
 

@@ -139,7 +139,7 @@ def memory_bytes(c: Case) -> list[float] | None:
     """The case's memory figure, one value per process: the GPU peak the framework reports
     (``memory.device_peak_bytes``), else the peak RSS each process added (CPU)."""
     mem = c.get("memory") if isinstance(c.get("memory"), dict) else {}
-    if isinstance(mem.get("device_peak_bytes"), (int, float)):
+    if _device_peak(c):
         return [float(mem["device_peak_bytes"])]
     per = c.get("process_peak_rss_increase_bytes")
     vals = per if isinstance(per, list) and per else [mem.get("peak_rss_increase_bytes")]

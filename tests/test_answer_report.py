@@ -4,7 +4,6 @@ Inputs: the SYNTHETIC fixture tests/data/run_synthetic.json (tests/data/make_syn
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import shutil
 import subprocess
