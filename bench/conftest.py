@@ -190,7 +190,7 @@ def pytest_configure(config):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session):
-    """After the last case, the replica processes time every throughput case again
+    """After the last case, the replica processes time every step case (throughput, tuned) again
     (bench/replicas.py); their rounds join each case's extra_info (``timing.process_info``).
     Not after an interrupt or a failed-first run (-x): a replica's failure fails the run."""
     result = yield
@@ -198,7 +198,7 @@ def pytest_runtestloop(session):
     n = _SETTINGS.get("processes", 1)
     if bs is None or n < 2 or session.shouldfail or session.shouldstop:
         return result
-    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") == "throughput"
+    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") in timing.STEP_KINDS
             and b.extra_info.get("paired_ratios")]
     if not todo:
         return result
@@ -264,8 +264,8 @@ def harness_seconds() -> float:
 
 def _backend_device(params: dict) -> tuple:
     """(backend, device) of a collected case from its parameters (None where it has none)."""
-    c = params.get("case") or params.get("floor_case")
-    if c is not None:
+    c = params.get("case") or params.get("floor_case") or params.get("op_case")
+    if hasattr(c, "backend"):  # not pytest's NOTSET of an empty parameter set
         return c.backend, c.device
     return params.get("backend"), params.get("device")
 
@@ -310,7 +310,7 @@ def pytest_report_collectionfinish(config, start_path, items):
 
 # Seconds per case before any case of the kind has finished (measured on the 2-core machine at
 # 1 thread, default profile); replaced by the mean of the finished cases as they come in.
-PRIOR_SECONDS = {"test_step": 1.6, "test_floor": 0.8, "test_agreement": 8.0, "test_time_to_solution": 3.0,
+PRIOR_SECONDS = {"test_step": 1.6, "test_floor": 0.8, "test_op": 1.0, "test_agreement": 8.0, "test_time_to_solution": 3.0,
                  "test_sweep": 15.0, "test_compare": 4.0, "test_plot": 45.0}
 _PROGRESS = {"items": {}, "done": {}, "took": {}}  # items: nodeid -> test function, in run order
 

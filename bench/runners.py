@@ -3,6 +3,7 @@
 case builds and times it the same way.
 
   build_floor(case)    floor(kf): kf floor passes over the case's data, blocking
+  build_op(op)         fn(k): k passes of one building block (impls.spec.OPS), blocking
   build_step(case)     (runner, step): step(k) runs k training steps, blocking
   memory_info(...)     extra_info['memory']: peak RSS added, and what the framework reports
   warm(fn)             (K, seconds of a steady call of K, compile_seconds): compile and calibrate
@@ -31,12 +32,20 @@ def w0_of(E: int):
     return 1.5 if E == 1 else tuple(np.linspace(1.4, 1.7, E))
 
 
-def build_floor(c: timing.Case | timing.Floor):
-    """floor(kf): kf floor passes over the data of case or floor ``c``, blocking; compile caches
-    emptied first (``frameworks.fresh``). A step case builds it before the step, outside its
-    memory window."""
+def build_floor(c: timing.Case | timing.Floor | timing.Op):
+    """floor(kf): kf floor passes over the data of case, floor or op ``c``, blocking; compile caches
+    emptied first (``frameworks.fresh``). The floor of a tuned-tier case or op is its tier's sin + cos
+    pass (op "sincos" of the tier); a step case builds it before the step, outside its memory window."""
     frameworks.fresh(c.backend)
-    return impls.get(c.backend).floor(data_of(c.n), np.asarray(w0_of(c.E), dtype=np.float64), c.dtype, c.device)
+    w = np.asarray(w0_of(c.E), dtype=np.float64)
+    return impls.get(c.backend).op(data_of(c.n), w, c.dtype, c.device, "sincos", getattr(c, "tier", "default"))
+
+
+def build_op(o: timing.Op):
+    """fn(k): k fused passes of op case ``o`` (its framework, tier and op) over the data, blocking;
+    built after ``build_floor(o)``, which emptied the compile caches."""
+    return impls.get(o.backend).op(data_of(o.n), np.asarray(w0_of(o.E), dtype=np.float64), o.dtype,
+                                   o.device, o.op, o.tier)
 
 
 def build_step(c: timing.Case, plant: float | None = None):

@@ -10,8 +10,10 @@ asserted after the timing, so a disagreeing case is recorded and then fails with
 
 Profiles (fixture ``profile`` of bench/conftest.py; "default" when absent; ``in_profile``):
   quick    x_max = 6, the seed's recipe, float32: one case, each framework's runs.
-  default  the seed's recipe (sgd lr 4e-4) at x_max 6 and 1000, every backend but torch compiled,
-           both dtypes: 14 cases per device, ~1-2 min on 2 CPU cores (ensembles dominate).
+  default  the seed's recipe (sgd lr 4e-4) at x_max 6 and 1000, every backend but torch compiled
+           (and compiled-tuned), both dtypes: 18 cases per device, ~1-2 min on 2 CPU cores
+           (ensembles dominate). The tuned tier (docs/gap.md) runs every case its default
+           siblings run, except in quick.
   full     the whole matrix, 10 x_max x 4 recipes x 9 backend/dtype runs = 360 cases
            per device (~50 chaotic combinations run 256-member ensembles): ~25-40 min on 2 cores.
 """
@@ -24,8 +26,9 @@ from bench import frameworks
 from impls import agreement as A
 from impls import registry
 
-RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"))
-DEFAULT = dict(x_max=(6, 1000), recipes=("sgd-lr0.0004",), skip_variants=("compiled",))
+RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"),
+        ("torch", "compiled-tuned"), ("jax", "scan-tuned"))  # the tuned tier: the same cases
+DEFAULT = dict(x_max=(6, 1000), recipes=("sgd-lr0.0004",), skip_variants=("compiled", "compiled-tuned"))
 
 
 def cases():
@@ -52,7 +55,8 @@ def in_profile(profile: str, test: str, params: dict) -> bool:
     quick: one agreement case, x_max = 6 with the seed's recipe in float32, each framework's runs."""
     if profile == "full":
         return True
-    if profile == "quick" and (params["x_max"] != 6 or params["dtype"] != "float32"):
+    if profile == "quick" and (params["x_max"] != 6 or params["dtype"] != "float32"
+                               or params["variant"].endswith("-tuned")):
         return False
     return (params["x_max"] in DEFAULT["x_max"] and params["recipe_name"] in DEFAULT["recipes"]
             and params["variant"] not in DEFAULT["skip_variants"])

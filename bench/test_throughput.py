@@ -6,7 +6,8 @@ How one case is timed (``measure``):
   2. three probe calls of PROBE_K steps: the first compiles, the others estimate the step time;
   3. K = the power of two making a call >= CALL_TARGET (2 ms); if K != PROBE_K, two more calls
      at K (a scan compiles again for a new K); compile_seconds = sum of (first call - steady call);
-  4. paired rounds: the same framework's floor pass (sum(sin(w x) + cos(w x)), ``Backend.floor``,
+  4. paired rounds: the same framework's floor pass (sum(sin(w x) + cos(w x)), ``Backend.floor``;
+     a tuned-tier case: its tier's sin + cos pass, ``Backend.op(.., "sincos", "tuned")``),
      prepared and warmed the same way, Kf passes per call) is timed before each round and once after
      the last (pytest-benchmark's ``setup`` hook, outside the case's timed call), so each round
      gives a ratio step / floor measured in the same second (``timing.paired_info``);

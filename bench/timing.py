@@ -3,8 +3,12 @@
 No framework is imported here (tests/test_bench_plumbing.py exercises all of it in milliseconds).
 
 Vocabulary
-  case   one training step timed: backend x variant x device x dtype x n x optimizer x E
+  case   one training step timed: backend x variant x device x dtype x n x optimizer x E; kind
+         "throughput" for the default tier's variants, "tuned" for the tuned tier's (docs/gap.md),
+         kept apart from every default figure
   floor  the framework's cheapest fused pass sum(sin(w x) + cos(w x)) over the same (n, E) data
+  op     one building block of the step (impls.spec.OPS) timed as fused passes, per framework and
+         tier (kind "op"): what ``paritybench explain`` attributes a step's time to
   K      steps (or floor passes) per timed call, a power of two chosen so one call lasts
          >= CALL_TARGET seconds; the harness (timer + call, ~1 us) is then < 5% of every figure
 """
@@ -21,10 +25,13 @@ PROFILES = ("quick", "default", "full")  # quick: the headline answer in < 60 s 
 DEVICES = ("cpu", "gpu")
 BACKENDS = ("reference", "torch", "jax")
 VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
+TUNED = {"torch": ("compiled-tuned",), "jax": ("scan-tuned",)}  # the tuned tier (not in quick)
+OPS = ("read", "sin", "cos", "sincos", "rest")  # impls.spec.OPS
 FUSED = {"torch": ("compiled", "eager"), "jax": ("scan", "jit")}  # fused variant, its one-step sibling
 OPTIMIZERS = ("sgd", "adam")
 DTYPE_TAG = {"float32": "f32", "float64": "f64"}
 FLOAT64_N = 100_000          # the one size also timed in float64
+OP_SHAPES = (("float32", 1_000_000, 1), ("float64", FLOAT64_N, 1))  # (dtype, n, E) of the op cases
 WIDE_E, WIDE_N = 1024, 1000  # the ensemble width timed at n = 1e3
 X_MAX, SEED, LR = 1000, 0, 4e-4  # the seed question's data and learning rate
 
@@ -35,7 +42,8 @@ HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
 ROUNDS_MIN, ROUNDS_MAX = 12, 60  # >= 12 paired rounds: a 95% CI of the median ratio and the gate's rank test
 CASE_BUDGET = {"quick": 0.3, "default": 0.5, "full": 1.0}  # seconds of timed calls per case and process (rounds x (call + floor call))
 PROCESSES = {"quick": 1, "default": 4, "full": 4}  # processes per case (the pytest one + replicas): the gate's process test
-KINDS = ("throughput", "floor")
+KINDS = ("throughput", "tuned", "floor", "op")
+STEP_KINDS = ("throughput", "tuned")
 
 
 def sizes(profile: str) -> tuple[int, ...]:
@@ -85,6 +93,15 @@ class Case:
     def floor(self) -> "Floor":
         return Floor(self.backend, self.device, self.dtype, self.n, self.E)
 
+    @property
+    def kind(self) -> str:
+        """'tuned' for a variant of the tuned tier, else 'throughput'."""
+        return "tuned" if self.variant in TUNED.get(self.backend, ()) else "throughput"
+
+    @property
+    def tier(self) -> str:
+        return "tuned" if self.kind == "tuned" else "default"
+
 
 @dataclass(frozen=True)
 class Floor:
@@ -100,6 +117,29 @@ class Floor:
     def id(self) -> str:
         """Stable id, e.g. floor-torch-cpu-f32-n100000-E1."""
         return f"floor-{self.backend}-{self.device}-{DTYPE_TAG[self.dtype]}-n{self.n}-E{self.E}"
+
+
+@dataclass(frozen=True)
+class Op:
+    """One building block timed: framework x tier x device x dtype x n x E x op."""
+
+    backend: str
+    tier: str
+    device: str
+    dtype: str
+    n: int
+    E: int
+    op: str
+
+    @property
+    def id(self) -> str:
+        """Stable id, e.g. op-jax-tuned-cpu-f32-n1000000-sin-E1 (the default tier has no tier word)."""
+        tier = "" if self.tier == "default" else f"-{self.tier}"
+        return f"op-{self.backend}{tier}-{self.device}-{DTYPE_TAG[self.dtype]}-n{self.n}-{self.op}-E{self.E}"
+
+    @property
+    def floor(self) -> "Floor":
+        return Floor(self.backend, self.device, self.dtype, self.n, self.E)
 
 
 def shapes(profile: str) -> list[tuple[str, int, int]]:
@@ -122,7 +162,27 @@ def cases(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Case]:
                 for b in backends:
                     if b == "reference" and device != "cpu":
                         continue  # numpy has no GPU; not a skip, not a case
-                    out += [Case(b, v, device, dtype, n, opt, E) for v in VARIANTS[b]]
+                    tuned = TUNED.get(b, ()) if profile != "quick" else ()
+                    out += [Case(b, v, device, dtype, n, opt, E) for v in VARIANTS[b] + tuned]
+    return out
+
+
+def ops(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Op]:
+    """The op cases: every op of each framework and tier at OP_SHAPES present in the profile
+    (quick: none); numpy's default tier only (its tuned tier is a correctness mirror)."""
+    if profile == "quick":
+        return []
+    here = set(shapes(profile))
+    out = []
+    for device in devices:
+        for dtype, n, E in OP_SHAPES:
+            if (dtype, n, E) not in here:
+                continue
+            for b in backends:
+                if b == "reference" and device != "cpu":
+                    continue
+                for tier in ("default",) if b == "reference" else ("default", "tuned"):
+                    out += [Op(b, tier, device, dtype, n, E, o) for o in OPS]
     return out
 
 
@@ -241,7 +301,8 @@ def step_info(case: Case, k: int, call_seconds: list[float], compile_seconds: fl
     _, m, _ = quartiles(call_seconds)
     sps = m / k
     return {
-        "kind": "throughput", "backend": case.backend, "variant": case.variant,
+        "kind": case.kind, "tier": case.tier,
+        "backend": case.backend, "variant": case.variant,
         "device": case.device, "dtype": case.dtype, "n": case.n, "E": case.E,
         "optimizer": case.optimizer, "steps_per_call": k, "seconds_per_step": sps,
         "steps_per_second": 1 / sps, "samples_per_second": case.n * case.E / sps,
@@ -265,29 +326,49 @@ def floor_info(fl: Floor, k: int, call_seconds: list[float], compile_seconds: fl
     }
 
 
+def op_info(o: Op, k: int, call_seconds: list[float], compile_seconds: float,
+            threads: int, harness_seconds: float) -> dict:
+    """extra_info of an op case from its timed calls (seconds per call of k passes)."""
+    _, m, _ = quartiles(call_seconds)
+    return {
+        "kind": "op", "backend": o.backend, "tier": o.tier, "op": o.op, "device": o.device,
+        "dtype": o.dtype, "n": o.n, "E": o.E, "passes_per_call": k, "seconds_per_pass": m / k,
+        "ns_per_element": m / k / (o.n * o.E) * 1e9, "compile_seconds": compile_seconds,
+        "threads": threads, "iqr_over_median": iqr_over_median(call_seconds),
+        "harness_fraction": harness_seconds / m, "round_seconds": [c / k for c in call_seconds],
+    }
+
+
 def _floor_key(info: dict) -> tuple:
     return info["device"], info["dtype"], info["n"], info["E"]
 
 
 def add_floor_ratios(infos: list[dict]) -> list[dict]:
-    """Fill floor_seconds_per_step, floor_ratio, floor_ratio_best of every throughput info in place.
+    """Fill floor_seconds_per_step, floor_ratio, floor_ratio_best, machine_floor_ratio of every
+    throughput and tuned info in place.
 
     floor_ratio      = seconds_per_step / seconds_per_pass of the same framework's floor case; a case
                        timed in paired rounds (``paired_info``) keeps its own median paired ratio
     floor_ratio_best = seconds_per_step / the fastest floor of any framework, same device and shape
+    machine_floor_ratio = seconds_per_step / the cheapest sin + cos pass of any framework and tier
+                       (floors and "sincos" op cases), same device and shape: the machine's floor
     None where the floor was not run (filtered out or skipped). Other kinds pass through untouched.
     """
-    own, best = {}, {}
+    own, best, machine = {}, {}, {}
     for i in infos:
+        if i.get("kind") == "floor" or (i.get("kind") == "op" and i.get("op") == "sincos"):
+            k = _floor_key(i)
+            machine[k] = min(machine.get(k, math.inf), i["seconds_per_pass"])
         if i.get("kind") == "floor":
             k = _floor_key(i)
             own[(i["backend"],) + k] = i["seconds_per_pass"]
             best[k] = min(best.get(k, math.inf), i["seconds_per_pass"])
     for i in infos:
-        if i.get("kind") != "throughput":
+        if i.get("kind") not in STEP_KINDS:
             continue
-        b = best.get(_floor_key(i))
+        b, m = best.get(_floor_key(i)), machine.get(_floor_key(i))
         i["floor_ratio_best"] = i["seconds_per_step"] / b if b else None
+        i["machine_floor_ratio"] = i["seconds_per_step"] / m if m else None
         if i.get("paired_ratios"):
             continue  # measured in the same rounds as the case: kept
         f = own.get((i["backend"],) + _floor_key(i))

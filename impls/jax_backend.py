@@ -1,8 +1,12 @@
 """JAX backend: jax.grad + optax. Mirrors ``torch_backend`` function by function.
 
 Variants
-  jit   one jitted step per call (value_and_grad, optax update), a host loop over steps.
-  scan  k steps fused into one jitted ``lax.scan`` per call, the state buffers donated.
+  jit         one jitted step per call (value_and_grad, optax update), a host loop over steps.
+  scan        k steps fused into one jitted ``lax.scan`` per call, the state buffers donated.
+  scan-tuned  the tuned tier (docs/gap.md): scan with sin and cos from one shared range reduction
+              and two polynomials (``poly_sincos``, impls/sincos.py) under ``jax.custom_jvp``, and
+              on the CPU per-function XLA options (``TUNED_OPTIONS``: YNNPACK fusion off, 512-bit
+              vectors preferred).
 Ensembles: ``jax.vmap`` of the scalar-w loss over the E weights; optax acts element-wise on the
 (E,) parameter vector, so the members stay independent.
 float64 runs inside ``jax.enable_x64(True)``, a context manager: nothing leaks to other code.
@@ -18,10 +22,15 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .spec import Data, Recipe, Trajectory, canonical_device, invalid
+from . import sincos as poly
+from .spec import OPS, Data, Recipe, Trajectory, canonical_device, invalid
 
 name = "jax"
-variants = ("jit", "scan")
+variants = ("jit", "scan", "scan-tuned")
+# per-function XLA options of the tuned tier on the CPU (measured in docs/gap.md): YNNPACK fusion
+# off (it splits a step into several passes that materialise sin and cos) and 512-bit vectors
+# preferred (a hint to LLVM, ignored where the CPU has none); neither changes what is computed.
+TUNED_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "", "xla_cpu_prefer_vector_width": 512}
 
 
 def available(device: str = "cpu") -> tuple[bool, str]:
@@ -56,9 +65,56 @@ def jax_device(device: str):
     return jax.devices("gpu" if canonical_device(device) == "gpu" else "cpu")[0]
 
 
-def precision(dtype: str):
-    """The x64 switch for ``dtype``, as a context manager scoped to the caller's block."""
-    return jax.enable_x64(dtype == "float64")
+def precision(dtype: str, tuned: bool = False):
+    """The x64 switch for ``dtype``, as a context manager scoped to the caller's block (the tuned
+    tier reduces float32 arguments in float64, so it traces with x64 on; its arrays stay float32)."""
+    return jax.enable_x64(dtype == "float64" or tuned)
+
+
+def tuned_options(device: str) -> dict:
+    """compiler_options of the tuned tier here: ``TUNED_OPTIONS`` on the CPU if this jaxlib knows
+    them (checked once), else {} (GPU, or a jaxlib without the option)."""
+    if canonical_device(device) != "cpu":
+        return {}
+    return dict(TUNED_OPTIONS) if _cpu_knows_options() else {}
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_knows_options() -> bool:
+    try:
+        jax.jit(lambda a: a + 1, compiler_options=TUNED_OPTIONS).lower(np.float32(0)).compile()
+        return True
+    except Exception:  # noqa: BLE001 - jaxlib raises JaxRuntimeError: No such compile option
+        return False
+
+
+def poly_sincos(t):
+    """(sin t, cos t) in t's dtype from one float64 range reduction and two polynomials: the
+    algorithm and constants of impls/sincos.py, op for op. |t| < sincos.T_MAX; x64 must be on."""
+    t64 = t.astype(jnp.float64)
+    k = jnp.round(t64 * poly.TWO_OVER_PI)
+    r = (((t64 - k * poly.P1) - k * poly.P2) - k * poly.P3).astype(t.dtype)
+    z = r * r
+    one = lambda c: jnp.asarray(c, t.dtype)
+    s = r * poly.horner(z, poly.sin_coefficients(t.dtype.name), one)
+    c = poly.horner(z, poly.cos_coefficients(t.dtype.name), one)
+    q = k.astype(jnp.int32) & 3
+    swap = (q & 1) == 1
+    a, b = jnp.where(swap, c, s), jnp.where(swap, s, c)
+    return jnp.where((q & 2) == 2, -a, a), jnp.where(((q + 1) & 2) == 2, -b, b)
+
+
+@jax.custom_jvp
+def poly_sin(t):
+    """sin t by ``poly_sincos``; its derivative is the cos of the same reduction (custom_jvp)."""
+    return poly_sincos(t)[0]
+
+
+@poly_sin.defjvp
+def _poly_sin_jvp(primals, tangents):
+    (t,), (dt,) = primals, tangents
+    s, c = poly_sincos(t)
+    return s, c * dt
 
 
 def synchronize(tree) -> None:
@@ -66,13 +122,22 @@ def synchronize(tree) -> None:
     jax.block_until_ready(tree)
 
 
-def member_loss(w, x, y, q):
+def member_loss(w, x, y, q, sin=jnp.sin):
     """Scalar w, x/y/q (n,) -> mean_i q_i (sin(w x_i)^2 - y_i)^2 (q None: the plain mean)."""
-    sq = (jnp.sin(w * x) ** 2 - y) ** 2
+    sq = (sin(w * x) ** 2 - y) ** 2
     return jnp.mean(sq if q is None else sq * q)
 
 
 loss_and_grads = jax.vmap(jax.value_and_grad(member_loss), in_axes=(0, None, None, None))
+_poly_loss_and_grads = jax.vmap(jax.value_and_grad(functools.partial(member_loss, sin=poly_sin)),
+                                in_axes=(0, None, None, None))
+
+
+def tuned_loss_and_grads(w, x, y, q, xmax):
+    """``loss_and_grads`` with ``poly_sin`` while max|w| xmax < T_MAX (every |w x| in the
+    polynomial's range), else with jnp.sin: one lax.cond per call on a scalar, outside the vmap."""
+    small = jnp.max(jnp.abs(w)) * xmax < poly.T_MAX
+    return jax.lax.cond(small, _poly_loss_and_grads, loss_and_grads, w, x, y, q)
 
 
 def make_optimizer(recipe: Recipe) -> optax.GradientTransformation:
@@ -113,28 +178,33 @@ def _columns(data: Data, dtype: str, dev, loss: str):
 
 
 @functools.lru_cache(maxsize=None)
-def compiled_steps(opt: optax.GradientTransformation):
+def compiled_steps(opt: optax.GradientTransformation, tuned: bool = False, device: str = "cpu"):
     """(step, scan) for one optimizer, jitted once per process and shared by every Runner.
 
-    step: (w (E,), opt_state, x, y, q) -> (w', opt_state', (w, loss (E,))), one training step.
-    scan: (w, opt_state, x, y, q, k) -> (w', opt_state', ws (k, E), losses (k, E)), k steps fused
-          with ``lax.scan``; w and the optimizer state are donated.
+    step: (w (E,), opt_state, x, y, q, xmax) -> (w', opt_state', (w, loss (E,))), one training step.
+    scan: (w, opt_state, x, y, q, xmax, k) -> (w', opt_state', ws (k, E), losses (k, E)), k steps
+          fused with ``lax.scan``; w and the optimizer state are donated.
+    xmax = max|x| (a scalar), used by the tuned tier only (``tuned_loss_and_grads``), which is
+    also compiled with ``tuned_options(device)``.
     """
+    grads = tuned_loss_and_grads if tuned else (lambda w, x, y, q, xmax: loss_and_grads(w, x, y, q))
+    options = tuned_options(device) if tuned else None
 
-    def step(w, state, x, y, q):
-        loss, g = loss_and_grads(w, x, y, q)
+    def step(w, state, x, y, q, xmax):
+        loss, g = grads(w, x, y, q, xmax)
         updates, state = opt.update(g, state, w)
         return optax.apply_updates(w, updates), state, (w, loss)
 
-    def scan(w, state, x, y, q, k):
+    def scan(w, state, x, y, q, xmax, k):
         def body(carry, _):
-            w, state, out = step(*carry, x, y, q)
+            w, state, out = step(*carry, x, y, q, xmax)
             return (w, state), out
 
         (w, state), (ws, losses) = jax.lax.scan(body, (w, state), None, length=k)
         return w, state, ws, losses
 
-    return jax.jit(step), jax.jit(scan, static_argnums=5, donate_argnums=(0, 1))
+    return (jax.jit(step, compiler_options=options),
+            jax.jit(scan, static_argnums=6, donate_argnums=(0, 1), compiler_options=options))
 
 
 class Runner:
@@ -144,28 +214,35 @@ class Runner:
         self.recipe, self.variant, self.dtype = recipe, variant, recipe.dtype
         self.device = canonical_device(device)
         self.dev = jax_device(device)
-        with precision(recipe.dtype):
+        self.tuned = variant.endswith("-tuned")
+        self.fused = variant.startswith("scan")
+        with self._precision():
             self.x, self.y, self.q = _columns(data, recipe.dtype, self.dev, recipe.loss)
+            self.xmax = jax.device_put(np.asarray(data.x.max(), dtype=recipe.dtype), self.dev)
             self.w = jax.device_put(recipe.w0_array.astype(recipe.dtype), self.dev)
             opt = make_optimizer(recipe)
             self.state = init_state(opt, self.w, recipe.lr)
-            self.step, self.scan = compiled_steps(opt)
+            self.step, self.scan = compiled_steps(opt, self.tuned, self.device)
         self.ws, self.losses = [], []
         self.seconds = 0.0
         self._last_k = 1
 
+    def _precision(self):
+        return precision(self.dtype, self.tuned)
+
     def advance(self, k: int) -> None:
-        with precision(self.dtype), warnings.catch_warnings():
+        with self._precision(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
             t0 = time.perf_counter()
-            if self.variant == "scan":
+            data = (self.x, self.y, self.q, self.xmax)
+            if self.fused:
                 self._last_k = k
-                self.w, self.state, ws, losses = self.scan(self.w, self.state, self.x, self.y, self.q, k)
+                self.w, self.state, ws, losses = self.scan(self.w, self.state, *data, k)
                 self.ws.append(ws)
                 self.losses.append(losses)
             else:
                 for _ in range(k):
-                    self.w, self.state, (w, loss) = self.step(self.w, self.state, self.x, self.y, self.q)
+                    self.w, self.state, (w, loss) = self.step(self.w, self.state, *data)
                     self.ws.append(w)  # (E,): reshaped on the host in trajectory(), no op per step
                     self.losses.append(loss)
             synchronize((self.w, self.state, self.ws[-1:], self.losses[-1:]))
@@ -174,9 +251,9 @@ class Runner:
     def memory(self) -> dict:
         """The compiled step's (scan: of the last k advanced) XLA memory analysis: arguments,
         outputs, temporaries and their peak, in bytes, for one call; the same on CPU and GPU."""
-        with precision(self.dtype):
-            args = (self.w, self.state, self.x, self.y, self.q)
-            fn = self.scan.lower(*args, self._last_k) if self.variant == "scan" else self.step.lower(*args)
+        with self._precision():
+            args = (self.w, self.state, self.x, self.y, self.q, self.xmax)
+            fn = self.scan.lower(*args, self._last_k) if self.fused else self.step.lower(*args)
             m = fn.compile().memory_analysis()
         if m is None:
             return {}
@@ -189,8 +266,11 @@ class Runner:
         return out
 
     def trajectory(self) -> Trajectory:
-        with precision(self.dtype):
-            final, _ = loss_and_grads(self.w, self.x, self.y, self.q)
+        with self._precision():
+            if self.tuned:
+                final, _ = jax.jit(tuned_loss_and_grads)(self.w, self.x, self.y, self.q, self.xmax)
+            else:
+                final, _ = loss_and_grads(self.w, self.x, self.y, self.q)
             E = self.recipe.ensemble
             w = np.concatenate([np.asarray(a).reshape(-1, E) for a in self.ws + [self.w]])
             loss = np.concatenate([np.asarray(a).reshape(-1, E) for a in self.losses + [final]])
@@ -218,26 +298,53 @@ def loss_and_grad(data: Data, w, dtype: str, device: str = "cpu", loss: str = "m
 
 
 def floor(data: Data, w, dtype: str, device: str = "cpu"):
-    """k fused passes of sum(sin(w x) + cos(w x)) in one jitted fori_loop, finished on device.
+    """k fused passes of sum(sin(w x) + cos(w x)): ``op(..., "sincos")`` of the default tier."""
+    return op(data, w, dtype, device, "sincos")
 
-    Each pass feeds w + 1e-30 * sum into the next, so XLA cannot hoist the pass out of the loop.
-    """
+
+def _trig(tier: str):
+    """(sin, cos) of a tier: jnp's own, or both from ``poly_sincos`` (XLA drops the unused half)."""
+    if tier == "tuned":
+        return (lambda t: poly_sincos(t)[0]), (lambda t: poly_sincos(t)[1])
+    return jnp.sin, jnp.cos
+
+
+def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tier: str = "default"):
+    """k -> None: k fused passes of one building block of the step (spec.OPS) over the data, in
+    one jitted ``lax.fori_loop``, finished on device; vmapped over the E weights as the step is
+    (a column sum over (n, 1) took 3.7x as long for "read"). Each pass feeds w + 1e-30 * its sums
+    into the next, so XLA can neither hoist a pass out of the loop nor drop one. The tuned tier
+    uses ``poly_sincos`` and ``tuned_options``."""
+    if name not in OPS:
+        raise invalid("op", name, "one of " + ", ".join(OPS))
     dev = jax_device(device)
-    with precision(dtype):
-        x, _, _ = _columns(data, dtype, dev, "mse")
+    tuned = tier == "tuned"
+    sin, cos = _trig(tier)
+    with precision(dtype, tuned):
+        x, y, _ = _columns(data, dtype, dev, "mse")
         wv = jax.device_put(np.atleast_1d(np.asarray(w, dtype=np.float64)).astype(dtype), dev)
+    if tuned and float(np.max(np.abs(w))) * float(data.x.max()) >= poly.T_MAX:
+        raise invalid("w", w, f"|w| max(x) below {poly.T_MAX:g} for the tuned tier's ops")
 
-    @jax.jit
-    def passes(w, x, k):
-        def body(_, w):
-            wx = x[:, None] * w[None, :]
-            return w + 1e-30 * (jnp.sin(wx) + jnp.cos(wx)).sum(axis=0)
+    def member(w):  # scalar w: one ensemble member, vmapped like the step (an (E, n) layout)
+        t = w * x
+        if name == "read":
+            return t.sum()
+        if name == "rest":  # the step's arithmetic with u = w x standing in for sin and cos
+            r = t * t - y
+            return (r * r).sum() + (4 * r * t * t * x).sum()
+        return {"sin": lambda: sin(t), "cos": lambda: cos(t),
+                "sincos": lambda: sin(t) + cos(t)}[name]().sum()
 
-        return jax.lax.fori_loop(0, k, body, w)
+    one = jax.vmap(member)
+
+    @functools.partial(jax.jit, compiler_options=tuned_options(device) if tuned else None)
+    def passes(w, k):
+        return jax.lax.fori_loop(0, k, lambda _, w: w + 1e-30 * one(w), w)
 
     def run(k: int) -> None:
-        with precision(dtype):
-            synchronize(passes(wv, x, k))
+        with precision(dtype, tuned):
+            synchronize(passes(wv, k))
 
     return run
 

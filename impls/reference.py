@@ -11,7 +11,8 @@ import time
 
 import numpy as np
 
-from .spec import Data, Recipe, Trajectory, canonical_device, invalid
+from . import sincos as poly
+from .spec import OPS, Data, Recipe, Trajectory, canonical_device, invalid
 
 name = "reference"
 variants = ("numpy",)
@@ -123,13 +124,27 @@ def prepare(data: Data, recipe: Recipe, variant: str = "numpy", device: str = "c
 
 def floor(data: Data, w, dtype: str, device: str = "cpu"):
     """k passes of sum(sin(w x) + cos(w x)) over the data: numpy's cheapest equivalent."""
-    x, _ = data.as_dtype(dtype)
-    wv = np.atleast_1d(np.asarray(w)).astype(x.dtype)
+    return op(data, w, dtype, device, "sincos")
+
+
+def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tier: str = "default"):
+    """k -> None: k passes of building block ``name`` (spec.OPS) over the data, numpy's own way
+    (temporaries, no fusion); the tuned tier's sin and cos are impls/sincos.py's numpy mirror."""
+    if name not in OPS:
+        raise invalid("op", name, "one of " + ", ".join(OPS))
+    if tier == "tuned" and float(np.max(np.abs(w))) * float(data.x.max()) >= poly.T_MAX:
+        raise invalid("w", w, f"|w| max(x) below {poly.T_MAX:g} for the tuned tier's ops")
+    x, y = data.as_dtype(dtype)
+    x, y = x[:, None], y[:, None]
+    wv = np.atleast_1d(np.asarray(w)).astype(x.dtype)[None, :]
+    sin, cos = ((lambda t: poly.sincos(t)[0]), (lambda t: poly.sincos(t)[1])) if tier == "tuned" \
+        else (np.sin, np.cos)
+    one = {"read": lambda t: t, "sin": sin, "cos": cos, "sincos": lambda t: sin(t) + cos(t),
+           "rest": lambda t: (t * t - y) ** 2 + 4 * (t * t - y) * t * t * x}[name]
 
     def run(k: int) -> None:
         for _ in range(k):
-            wx = x[:, None] * wv[None, :]
-            (np.sin(wx) + np.cos(wx)).sum(axis=0)
+            one(x * wv).sum(axis=0)
 
     return run
 

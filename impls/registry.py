@@ -13,7 +13,9 @@ from .spec import Backend, Data, Recipe, Trajectory, canonical_device, invalid
 
 BACKENDS = ("reference", "torch", "jax")
 DEFAULT_VARIANT = {"reference": "numpy", "torch": "eager", "jax": "jit"}
-VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
+VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled", "compiled-tuned"),
+            "jax": ("jit", "scan", "scan-tuned")}
+TIER = {"compiled-tuned": "tuned", "scan-tuned": "tuned"}  # every other variant: "default"
 _MODULES = {"reference": "impls.reference", "torch": "impls.torch_backend", "jax": "impls.jax_backend"}
 _FRAMEWORK = {"torch": "torch", "jax": "jax"}
 

@@ -21,6 +21,12 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 DTYPES = ("float32", "float64")
 DEVICES = ("cpu", "gpu")  # "cuda" is accepted as a spelling of "gpu"
 LOSSES = ("mse", "scaled")
+TIERS = ("default", "tuned")  # tuned: variants and ops an expert tunes by hand (docs/gap.md), kept apart
+# The step's building blocks, each timed as k fused passes over x (n,) [and y] with t = w x (n, E):
+#   read    sum(t)                                     one read of x, a multiply, the reduction
+#   sin     sum(sin t)        cos  sum(cos t)          sincos  sum(sin t + cos t)  (= the floor)
+#   rest    sum(r^2) + sum(4 r u u x), r = u^2 - y, u = t: the step's arithmetic without sin, cos
+OPS = ("read", "sin", "cos", "sincos", "rest")
 X_MAX_LIMIT = 2**24  # every integer below it is exact in float32
 
 
@@ -250,3 +256,8 @@ class Backend(Protocol):
 
     def floor(self, data: Data, w: np.ndarray, dtype: str, device: str = "cpu"):
         """A callable k -> None: k fused passes of sum(sin(w x) + cos(w x)), finished on device."""
+
+    def op(self, data: Data, w: np.ndarray, dtype: str, device: str = "cpu", name: str = "sincos",
+           tier: str = "default"):
+        """A callable k -> None: k fused passes of building block ``name`` (OPS) with the tier's
+        sin and cos, finished on device; op "sincos" of the default tier is ``floor``."""

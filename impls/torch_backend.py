@@ -8,6 +8,11 @@ Variants
             inductor computes sin, cos and both sums in one pass over the data. Measured at n = 1e6
             (one thread): forward + ``loss.backward()`` compiled apart cost 3.1x the floor (two
             kernels, sin recomputed, Linear's mm left to a library call), one graph 1.4x.
+  compiled-tuned  the tuned tier (docs/gap.md): loss and gradient written out (spec's formulas)
+            with sin and cos from one shared range reduction and two polynomials (``poly_sincos``,
+            impls/sincos.py), one torch.compile'd function with ``optimizer.step``; while
+            max|w| max|x| >= sincos.T_MAX (checked on the host before each step) the compiled
+            step runs instead.
 Ensembles: Linear(1, E) broadcasts x (n, 1) to (n, E); the objective is the sum of the E members'
 mean losses, so each weight gets exactly its own member's gradient.
 """
@@ -20,10 +25,11 @@ import time
 import numpy as np
 import torch
 
-from .spec import Data, Recipe, Trajectory, canonical_device, invalid
+from . import sincos as poly
+from .spec import OPS, Data, Recipe, Trajectory, canonical_device, invalid
 
 name = "torch"
-variants = ("eager", "compiled")
+variants = ("eager", "compiled", "compiled-tuned")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -155,6 +161,22 @@ def _scalars_in(dtype: torch.dtype, fn):
     return call
 
 
+def poly_sincos(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sin t, cos t) in t's dtype from one float64 range reduction and two polynomials: the
+    algorithm and constants of impls/sincos.py, op for op. |t| < sincos.T_MAX."""
+    name = str(t.dtype).removeprefix("torch.")
+    t64 = t.double()
+    k = torch.round(t64 * poly.TWO_OVER_PI)
+    r = (((t64 - k * poly.P1) - k * poly.P2) - k * poly.P3).to(t.dtype)
+    z = r * r
+    s = r * poly.horner(z, poly.sin_coefficients(name))
+    c = poly.horner(z, poly.cos_coefficients(name))
+    q = k.to(torch.int32) & 3
+    swap = (q & 1) == 1
+    a, b = torch.where(swap, c, s), torch.where(swap, s, c)
+    return torch.where((q & 2) == 2, -a, a), torch.where(((q + 1) & 2) == 2, -b, b)
+
+
 def _allow_recompiles(limit: int = 1024) -> None:
     """Lift dynamo's recompile limits (8 per function) so that every compiled Runner is compiled.
 
@@ -172,14 +194,20 @@ class Runner:
     def __init__(self, data: Data, recipe: Recipe, variant: str, device: str):
         self.recipe, self.variant, self.dtype = recipe, variant, recipe.dtype
         self.dev = torch_device(device)
-        self.x, self.y, q = _columns(data, recipe.dtype, self.dev, recipe.loss)
+        self.x, self.y, self.q = _columns(data, recipe.dtype, self.dev, recipe.loss)
+        self.xmax = float(data.x.max())
         self.net = Net(recipe.w0_array, _DTYPES[recipe.dtype], self.dev)
-        self.criterion = make_loss(recipe.ensemble, q)
+        self.criterion = make_loss(recipe.ensemble, self.q)
         self.optimizer = make_optimizer(self.net.parameters(), recipe)
         self.train_step = self._seed_step
+        compiled = lambda fn: _scalars_in(_DTYPES[recipe.dtype], torch.compile(fn, dynamic=False))
         if variant == "compiled":
             _allow_recompiles()
-            self.train_step = _scalars_in(_DTYPES[recipe.dtype], torch.compile(self._one_graph_step, dynamic=False))
+            self.train_step = compiled(self._one_graph_step)
+        elif variant == "compiled-tuned":
+            _allow_recompiles()
+            fast, self._wide = compiled(self._poly_step), None
+            self.train_step = lambda: fast() if self._in_poly_range() else self._wide_step()
         self.ws, self.losses = [], []
         self.seconds = 0.0
         if self.dev.type == "cuda":
@@ -214,6 +242,32 @@ class Runner:
         weight.grad = grad
         self.optimizer.step()
         return members
+
+    def _poly_step(self):
+        """The tuned tier's step: L and dL/dw written out with ``poly_sincos``'s s and c,
+        L_e = mean_i q_i r^2, G_e = mean_i q_i 4 r s c x, r = s^2 - y; then ``optimizer.step()``."""
+        weight = self.net.fc1.weight
+        s, c = poly_sincos(self.x * weight.detach().reshape(1, -1))  # (n, E)
+        r = s * s - self.y
+        lt, gt = r * r, 4 * r * s * c * self.x
+        if self.q is not None:
+            lt, gt = lt * self.q, gt * self.q
+        if lt.shape[1] == 1:  # a full reduction, split over threads (see floor)
+            members, grad = lt.mean().reshape(1), gt.mean().reshape(1)
+        else:
+            members, grad = lt.mean(dim=0), gt.mean(dim=0)
+        weight.grad = grad.reshape(-1, 1)
+        self.optimizer.step()
+        return members
+
+    def _in_poly_range(self) -> bool:
+        return float(self.net.fc1.weight.detach().abs().max()) * self.xmax < poly.T_MAX
+
+    def _wide_step(self):
+        """Outside the polynomials' range: the compiled variant's step (compiled on first use)."""
+        if self._wide is None:
+            self._wide = _scalars_in(self.net.fc1.weight.dtype, torch.compile(self._one_graph_step, dynamic=False))
+        return self._wide()
 
     def _step(self, w_out, loss_out):
         w_out.copy_(self.net.fc1.weight.detach().reshape(-1))
@@ -270,18 +324,32 @@ def loss_and_grad(data: Data, w, dtype: str, device: str = "cpu", loss: str = "m
 
 
 def floor(data: Data, w, dtype: str, device: str = "cpu"):
-    """k calls of a compiled, fused sum(sin(w x) + cos(w x)) over the data, finished on device."""
+    """k calls of a compiled, fused sum(sin(w x) + cos(w x)) over the data: ``op(..., "sincos")``."""
+    return op(data, w, dtype, device, "sincos")
+
+
+def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tier: str = "default"):
+    """k -> None: k calls of one compiled, fused pass of building block ``name`` (spec.OPS) over
+    the data, finished on device; the tuned tier's sin and cos are ``poly_sincos``'s."""
+    if name not in OPS:
+        raise invalid("op", name, "one of " + ", ".join(OPS))
     dev = torch_device(device)
-    x, _, _ = _columns(data, dtype, dev, "mse")
+    x, y, _ = _columns(data, dtype, dev, "mse")
     wt = torch.as_tensor(np.atleast_1d(np.asarray(w, dtype=np.float64)), dtype=_DTYPES[dtype],
                          device=dev).reshape(1, -1)
-
+    if tier == "tuned" and float(np.max(np.abs(w))) * float(data.x.max()) >= poly.T_MAX:
+        raise invalid("w", w, f"|w| max(x) below {poly.T_MAX:g} for the tuned tier's ops")
     E = wt.shape[1]
+    if tier == "tuned":
+        sin, cos = (lambda t: poly_sincos(t)[0]), (lambda t: poly_sincos(t)[1])
+    else:
+        sin, cos = torch.sin, torch.cos
+    one = {"read": lambda t: t, "sin": sin, "cos": cos, "sincos": lambda t: sin(t) + cos(t),
+           "rest": lambda t: (t * t - y) ** 2 + 4 * (t * t - y) * t * t * x}[name]
 
     @torch.compile(dynamic=False)
     def one_pass(w):
-        wx = x * w
-        s = torch.sin(wx) + torch.cos(wx)
+        s = one(x * w)
         # E = 1: a full reduction, which inductor splits over threads; a column sum over (n, 1)
         # ran on one thread and made the floor slower than a 2-thread training step
         return s.sum() if E == 1 else s.sum(dim=0)

@@ -27,6 +27,10 @@ from . import verdict as V
 from .render import Column, Table, pct, seconds, short, si, times
 from .resultfile import Case, Run
 
+STEP_KINDS = ("throughput", "tuned")  # training steps; the tuned tier is gated like the default
+GATED = STEP_KINDS + ("op",)  # judged on their paired floor ratios (ops: one process, rounds only)
+OPS = ("read", "sin", "cos", "sincos", "rest")  # impls.spec.OPS, in the order of the tables
+
 
 # ---------------------------------------------------------------- one run
 
@@ -56,18 +60,20 @@ def _floor_of(run: Run, c: Case) -> float | None:
     return None
 
 
-def throughput_tables(run: Run, baseline: str | None = None) -> list[Table]:
-    """One table per (n, E, optimizer, dtype, device), rows fastest first, floors after them."""
-    check_baseline(run, baseline)
+def throughput_tables(run: Run, baseline: str | None = None, kind: str = "throughput") -> list[Table]:
+    """One table per (n, E, optimizer, dtype, device), rows fastest first, floors after them;
+    kind "tuned": the tuned tier's steps, in tables of their own (never beside the default's)."""
+    check_baseline(run, baseline if kind == "throughput" else None)
     groups: dict[tuple, list[Case]] = {}
-    for c in run.of_kind("throughput"):
+    for c in run.of_kind(kind):
         groups.setdefault(_key(c), []).append(c)
     tables = []
     for key in sorted(groups, key=lambda k: (str(k[4]), str(k[3]), str(k[2]), k[1] or 0, k[0] or 0)):
         n, E, opt, dtype, device = key
         cases = sorted(groups[key], key=lambda c: c.seconds)
-        base = cases[0] if baseline is None else next((c for c in cases if c.label == baseline), None)
-        t = Table(f"n={n} E={E} {opt} {dtype} {device}", [
+        base = cases[0] if baseline is None or kind != "throughput" else \
+            next((c for c in cases if c.label == baseline), None)
+        t = Table(("tuned tier: " if kind == "tuned" else "") + f"n={n} E={E} {opt} {dtype} {device}", [
             Column("case", align="<"), Column("steps/s", si), Column("samples/s", si),
             Column("x base", times), Column("x floor", times), Column("compile s", lambda v: f"{v:.2f}"),
             Column("spread", pct), Column("mem MB", lambda v: f"{v / 1e6:.1f}")])
@@ -78,7 +84,7 @@ def throughput_tables(run: Run, baseline: str | None = None) -> list[Table]:
             t.rows.append([c.label, sps, samples, c.seconds / base.seconds if base else None,
                            _floor_of(run, c), c.get("compile_seconds"), c.spread,
                            median(mem) if mem else None])
-        for f in run.of_kind("floor"):
+        for f in run.of_kind("floor") if kind == "throughput" else ():  # the default tier's floors
             if (f.get("n"), f.get("E"), f.get("dtype"), f.get("device")) == (n, E, dtype, device):
                 t.rows.append([f.label, 1 / f.seconds, n * E / f.seconds if n and E else None,
                                f.seconds / base.seconds if base else None, 1.0, None, f.spread, None])
@@ -129,8 +135,33 @@ def agreement_tables(run: Run) -> list[Table]:
     return tables
 
 
+def op_tables(run: Run) -> list[Table]:
+    """One table per (dtype, n, E, device) of op cases: ns per element of each op, per framework
+    and tier (rows), and the op's paired ratio to the framework's floor pass."""
+    groups: dict[tuple, list[Case]] = {}
+    for c in run.of_kind("op"):
+        groups.setdefault(tuple(c.get(k) for k in ("dtype", "n", "E", "device")), []).append(c)
+    tables = []
+    for (dtype, n, E, device), cases in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        ops = [o for o in OPS if any(c.get("op") == o for c in cases)]
+        rows: dict[str, dict] = {}
+        for c in cases:
+            rows.setdefault(f"{c.get('backend')} {c.get('tier')}", {})[c.get("op")] = c
+        t = Table(f"ops: ns per element, {dtype} n={n} E={E} {device} (x floor: the op's pass / the "
+                  "framework's floor pass, paired)", [Column("framework tier", align="<")]
+                  + [Column(o, lambda v: f"{v:.3g}") for o in ops] + [Column("sin x floor", times)])
+        for label, by in sorted(rows.items()):
+            per = lambda c: c.seconds / (n * E) * 1e9 if isinstance(n, int) and isinstance(E, int) else None
+            sin = by.get("sin")
+            t.rows.append([label] + [per(by[o]) if o in by else None for o in ops]
+                          + [sin.get("floor_ratio") if sin else None])
+        tables.append(t)
+    return tables
+
+
 def run_tables(run: Run, baseline: str | None = None) -> list[Table]:
-    tables = throughput_tables(run, baseline) + agreement_tables(run)
+    tables = (throughput_tables(run, baseline) + throughput_tables(run, kind="tuned") + op_tables(run)
+              + agreement_tables(run))
     other = [c for c in run.cases.values() if c.kind == "other"]
     if other:
         t = Table("other cases (no suite extra_info)", [Column("case", align="<"),
@@ -217,14 +248,14 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     regressions, rows, rounds_only = [], [], []
     for k in common:
         o, n = old.cases[k], new.cases[k]
-        if n.kind == "throughput":
+        if n.kind in GATED:
             v = V.judge_case(o, n, rules, same)
         elif n.kind == "floor" and rules.absolute and same:
             v = V.judge(o, n, rules, "absolute")
         else:  # floors are inside every paired ratio; agreement runs are one call with compilation
             v = V.Verdict("not gated", "-", None, None)
         notes = [v.label + (f" ({v.basis})" if v.basis == "absolute" else "")]
-        mv = V.judge_memory(o, n, rules) if n.kind == "throughput" else None
+        mv = V.judge_memory(o, n, rules) if n.kind in STEP_KINDS else None
         if mv is not None and mv.label in ("more memory", "less memory"):
             notes.append(f"{'MEM' if mv.label == 'more memory' else 'mem'} {mv.effect:.2f}x")
             if mv.label == "more memory":

@@ -5,7 +5,8 @@ A result file is read once, never written. Every defect is one line, ``ValueErro
 
 Per case the suite uses ``stats`` (seconds per timed call: median, q1, q3, iqr, min, rounds) and
 ``extra_info``; ``steps_per_call`` (throughput) or ``passes_per_call`` (floor) turn seconds per call
-into seconds per step. Kinds: "throughput", "floor", "agreement"; anything else is "other".
+into seconds per step. Kinds: "throughput", "tuned" (the tuned tier's steps, docs/gap.md), "floor",
+"op" (a building block of the step, per pass like a floor), "agreement"; anything else is "other".
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from pathlib import Path
 ALLOWED = "a pytest-benchmark JSON file (format 3.x to 5.x, as written by --benchmark-json)"
 TOP_KEYS = ("machine_info", "commit_info", "benchmarks", "datetime", "version")
 STAT_KEYS = ("median", "q1", "q3", "iqr", "min", "max", "mean", "rounds")
-KINDS = ("throughput", "floor", "agreement")
+KINDS = ("throughput", "tuned", "floor", "op", "agreement")
+PASS_KINDS = ("floor", "op")  # seconds per pass (passes_per_call), the others per step
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class Case:
         b, v = self.info.get("backend", "?"), self.info.get("variant")
         if self.kind == "floor":
             return f"floor-{b}"
+        if self.kind == "op":
+            tier = self.info.get("tier")
+            return f"op-{b}{'' if tier in (None, 'default') else '-' + str(tier)}-{self.info.get('op')}"
         return f"{b}-{v}" if v else str(b)
 
     def get(self, key, default=None):
@@ -165,7 +170,7 @@ def _case(b, i: int, path, role: str) -> Case:
     if not isinstance(info, dict):
         raise _bad(role, path, f"{name}: extra_info is not an object")
     kind = info.get("kind") if info.get("kind") in KINDS else "other"
-    per = info.get("passes_per_call") if kind == "floor" else info.get("steps_per_call")
+    per = info.get("passes_per_call") if kind in PASS_KINDS else info.get("steps_per_call")
     if per is not None and (isinstance(per, bool) or not isinstance(per, (int, float))
                             or not math.isfinite(per) or per <= 0):
         raise _bad(role, path, f"{name}: extra_info steps/passes per call is {per!r}, not a positive number")

@@ -17,7 +17,7 @@ from impls import agreement as A
 from impls.outcome import classify, horizon, part_tol
 
 FAST_X = (6, 32)  # solved at 6; stuck (and, sgd lr 1e-2, wandering) at 32: never parting
-FAST_BACKENDS = (("reference", "numpy"), ("torch", "eager"), ("jax", "jit"))
+FAST_BACKENDS = (("reference", "numpy"), ("torch", "eager"), ("jax", "jit"), ("jax", "scan-tuned"))
 
 
 def fast_cases():
@@ -147,7 +147,8 @@ def test_proportion_bound():
 
 # --- the seed reproduced ------------------------------------------------------------------------
 
-ALL_RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"))
+ALL_RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"),
+            ("torch", "compiled-tuned"), ("jax", "scan-tuned"))
 
 
 @pytest.mark.parametrize("backend,variant", ALL_RUNS, ids=[f"{b}-{v}" for b, v in ALL_RUNS])

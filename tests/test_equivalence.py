@@ -15,7 +15,7 @@ from impls import BACKENDS, DTYPES, LOSSES, VARIANTS, Problem, Recipe
 from impls.spec import Data
 
 from conftest import require
-from tolerances import U, bound, loss_grad_truth, terms, trajectory_truth
+from tolerances import U, bound, loss_grad_truth, terms, trajectory_truth, trig_ulp
 
 CASES = [(b, v) for b in BACKENDS for v in VARIANTS[b]]
 X_MAX = [2, 10, 1000, 10**4, 10**6]
@@ -40,12 +40,13 @@ def data() -> Data:
 
 
 @functools.lru_cache(maxsize=None)
-def truth(opt: str, dtype: str):
-    """(float64 reference trajectory, tol_w, tol_L) for OPTIMIZERS[opt] in dtype."""
+def truth(opt: str, dtype: str, tier: str = "default"):
+    """(float64 reference trajectory, tol_w, tol_L) for OPTIMIZERS[opt] in dtype, with the tier's
+    sin/cos error bound (``tolerances.trig_ulp``)."""
     d = impls.generate(PROBLEM)
     ref = impls.train("reference", d, Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype="float64"))
     tol_w, tol_L, amp = trajectory_truth(d, Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype=dtype),
-                                         ref.w[:, 0])
+                                         ref.w[:, 0], trig_ulp(tier, dtype))
     assert amp < MAX_AMPLIFICATION, f"{opt}: perturbations amplified {amp:.3g}x: chaotic, pick another problem"
     return ref, tol_w, tol_L
 
@@ -98,9 +99,10 @@ def test_reference_gradient_is_the_derivative(x_max, loss):
 @pytest.mark.parametrize("opt", list(OPTIMIZERS))
 @pytest.mark.parametrize("backend,variant", CASES)
 def test_one_step_then_twenty_match_reference(backend, variant, opt, dtype, data):
-    """advance(1), check step 1; advance(19), check all 20 steps (w and loss, every step)."""
+    """advance(1), check step 1; advance(19), check all 20 steps (w and loss, every step); the
+    tuned tier within tolerances derived from its polynomials' error bound."""
     require(backend)
-    ref, tol_w, tol_L = truth(opt, dtype)
+    ref, tol_w, tol_L = truth(opt, dtype, impls.TIER.get(variant, "default"))
     recipe = Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype=dtype)
     runner = impls.get(backend).prepare(data, recipe, variant)
     assert runner.trajectory().w.shape == (1, 1)  # prepared, no step taken

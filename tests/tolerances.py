@@ -6,13 +6,15 @@ theta~ = fl(fl(w) * x): one IEEE multiply (x < 2^24 is exact in float32), identi
 torch and XLA. So the truth we compare with is the float64 formula evaluated *at theta~* (for
 float32, theta~ differs from w x by up to |w x| 2^-24, ~0.09 rad at x = 1e6: that part is
 not an error of the backend, it is what float32 means). What remains, per term i:
-  sin, cos      |error| <= 4u each: SLEEF's vectorised float32 sin/cos (torch eager and inductor)
-                are documented to 3.5 ulp (Sleef_sinf16_u35), glibc's and XLA's to ~1 ulp; an
-                ulp of a value below 1 is at most u. Measured max on an Intel Xeon: 1.79u
-                (inductor, AVX2/AVX-512), 0.6u elsewhere.
-  r = s^2 - y   |dr| <= 2|s| 4u + 2u <= 10u
-  t_L = r^2     |dt_L| <= 2|r| 10u + u <= 21u
-  t_G = 4 r s c x  |dt_G| <= 4x (10u + 4u + 4u + 4 roundings u) = 88 u x
+  sin, cos      |error| <= a u each, a = TRIG_ULP[tier]: the default tier a = 4: SLEEF's vectorised
+                float32 sin/cos (torch eager and inductor) are documented to 3.5 ulp
+                (Sleef_sinf16_u35), glibc's and XLA's to ~1 ulp; an ulp of a value below 1 is at
+                most u. Measured max on an Intel Xeon: 1.79u (inductor, AVX2/AVX-512), 0.6u
+                elsewhere. The tuned tier's polynomials: a = impls.sincos.ULP_BOUND, the bound
+                tests/test_sincos.py holds them to over the whole argument range.
+  r = s^2 - y   |dr| <= 2|s| a u + 2u <= (2a + 2)u                          (a = 4: 10u)
+  t_L = r^2     |dt_L| <= 2|r| (2a + 2)u + u <= (4a + 5)u                   (a = 4: 21u)
+  t_G = 4 r s c x  |dt_G| <= 4x ((2a + 2)u + 2a u + 4 roundings u) = 4(4a + 6) u x  (a = 4: 88 u x)
   scaled loss   q = 1/max(x,1)^2 rounded (<= 2u relative): add 3u |t q| per term
 and the mean of n terms summed in any order (Higham's bound for recursive summation, which
 covers pairwise and blocked orders too) adds (n - 1) u mean|t|. The float64 truth has the same
@@ -22,10 +24,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from impls import sincos
 from impls.reference import _Optimizer
 from impls.spec import Data, Recipe
 
 U = {"float32": 2.0**-24, "float64": 2.0**-53}
+TRIG_ULP = 4.0  # the default tier's sin/cos error bound, in ulps
+
+
+def trig_ulp(tier: str, dtype: str) -> float:
+    """a: the sin/cos error bound in ulps of a tier's variants (see the module docstring)."""
+    return sincos.ULP_BOUND[dtype] if tier == "tuned" else TRIG_ULP
 
 
 def rounded_arguments(x: np.ndarray, w, dtype: str) -> np.ndarray:
@@ -49,10 +58,11 @@ def terms(data: Data, theta: np.ndarray, loss: str = "mse"):
     return (tl, tg) if q is None else (tl * q, tg * q)
 
 
-def bound(data: Data, tl: np.ndarray, tg: np.ndarray, u: float, loss: str = "mse"):
-    """(bound on |dL|, bound on |dG|), each (E,), for terms tl, tg computed with roundoff u."""
+def bound(data: Data, tl: np.ndarray, tg: np.ndarray, u: float, loss: str = "mse", trig: float = TRIG_ULP):
+    """(bound on |dL|, bound on |dG|), each (E,), for terms tl, tg computed with roundoff u and
+    sin/cos within ``trig`` ulps."""
     x, n = data.x.astype(np.float64)[:, None], data.n
-    el, eg = np.full_like(tl, 21 * u), 88 * u * x * np.ones_like(tg)
+    el, eg = np.full_like(tl, (4 * trig + 5) * u), 4 * (4 * trig + 6) * u * x * np.ones_like(tg)
     q = _q(data.x.astype(np.float64), loss)
     if q is not None:
         el, eg = el * q + 3 * u * np.abs(tl), eg * q + 3 * u * np.abs(tg)
@@ -60,11 +70,11 @@ def bound(data: Data, tl: np.ndarray, tg: np.ndarray, u: float, loss: str = "mse
             eg.mean(0) + (n - 1) * u * np.abs(tg).mean(0))
 
 
-def loss_grad_truth(data: Data, w, dtype: str, loss: str = "mse"):
+def loss_grad_truth(data: Data, w, dtype: str, loss: str = "mse", trig: float = TRIG_ULP):
     """(L, G, tol_L, tol_G), each (E,): the float64 truth at theta~ and the tolerances."""
     theta = rounded_arguments(data.x, w, dtype)
     tl, tg = terms(data, theta, loss)
-    bl, bg = bound(data, tl, tg, U[dtype], loss)
+    bl, bg = bound(data, tl, tg, U[dtype], loss, trig)
     bl64, bg64 = bound(data, tl, tg, U["float64"], loss)
     return tl.mean(0), tg.mean(0), bl + bl64, bg + bg64
 
@@ -112,7 +122,7 @@ def sensitivities(data: Data, recipe: Recipe):
     return Sw, Sg
 
 
-def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray):
+def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray, trig: float = TRIG_ULP):
     """(tol_w, tol_L, amplification), tol (steps+1,): first-order error bounds of a ``recipe.dtype``
     run against the float64 reference trajectory ``w_ref`` (steps+1,) (E = 1).
 
@@ -132,7 +142,7 @@ def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray):
     w = w_ref
     eps_g, eps_L, dL = np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1)
     for t in range(T + 1):
-        L_r, G_r, tl, tg = loss_grad_truth(data, w[t], dtype, recipe.loss)
+        L_r, G_r, tl, tg = loss_grad_truth(data, w[t], dtype, recipe.loss, trig)
         tl64, tg64 = terms(data, w[t] * data.x.astype(np.float64)[:, None], recipe.loss)
         eps_g[t] = abs(G_r[0] - tg64.mean()) + tg[0]
         eps_L[t] = abs(L_r[0] - tl64.mean()) + 2 * tl[0]
