@@ -15,8 +15,10 @@ Bad values end the run with one line and a non-zero exit before any benchmark ru
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
 ``--benchmark-json PATH`` if given, else to a new ``results/bench-<profile>-cpu<T>-<time>.json``.
-It is enriched here: floor ratios in every throughput case's ``extra_info`` and versions, device
-names and thread counts in ``machine_info``. Cases of other kinds (``extra_info['kind']`` not
+It is enriched here: floor ratios in every step case's ``extra_info`` (throughput and tuned: own
+floor, fastest floor, the machine's floor) and versions, device names and thread counts in
+``machine_info``. Op cases (bench/test_ops.py) and the tuned tier run in the default and full
+profiles; the summary lists the tuned tier apart from the default table. Cases of other kinds (``extra_info['kind']`` not
 throughput/floor, e.g. the agreement runs) pass through untouched and are listed apart.
 
 What a user sees: cases outside the chosen profile, backends or devices are deselected at

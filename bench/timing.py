@@ -443,6 +443,21 @@ def summary_lines(infos: list[dict], skipped: list[tuple[str, str]] = (), others
                     flag = "ok" if i["floor_ratio"] <= 1.5 else "ABOVE 1.5x"
                     out.append(f"  {key[0]} n={key[2]} {key[3]} {b}-{i['variant']}: "
                                f"{_x(i['floor_ratio'])} {flag}")
+    tuned = [i for i in infos if i.get("kind") == "tuned"]
+    if tuned:
+        out.append("tuned tier (docs/gap.md; not in the table above): fastest per framework, us/step, "
+                   "and / the machine's floor (cheapest sin+cos pass of any framework and tier)")
+        for key in sorted({(i["device"], i["dtype"], i["n"], i["optimizer"], i["E"]) for i in tuned},
+                          key=lambda k: (k[0], k[1], k[2], k[4], k[3])):
+            cells = []
+            for b in ("torch", "jax"):
+                rows = [i for i in tuned if i["backend"] == b
+                        and (i["device"], i["dtype"], i["n"], i["optimizer"], i["E"]) == key]
+                if rows:
+                    i = min(rows, key=lambda i: i["seconds_per_step"])
+                    cells.append(f"{b}-{i['variant']} {_us(i['seconds_per_step'])} ({_x(i.get('machine_floor_ratio'))})")
+            out.append(f"  {key[0]} {DTYPE_TAG[key[1]]} n={key[2]} {key[3]} E={key[4]}: " + ", ".join(cells))
+        out.append("  where each step's time goes: paritybench explain <this run's JSON>")
     if skipped:
         out.append(f"skipped: {len(skipped)} cases")
         reasons = {}
@@ -450,6 +465,9 @@ def summary_lines(infos: list[dict], skipped: list[tuple[str, str]] = (), others
             reasons.setdefault(why, []).append(name)
         for why, names in reasons.items():
             out.append(f"  {len(names)} x {why} (e.g. {names[0]})")
+    ops = [i for i in infos if i.get("kind") == "op"]
+    if ops:
+        out.append(f"op cases: {len(ops)} (ns per element per framework and tier: paritybench compare)")
     if others:
         kinds = {}
         for name, info, med in others:

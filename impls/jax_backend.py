@@ -178,17 +178,22 @@ def _columns(data: Data, dtype: str, dev, loss: str):
 
 
 @functools.lru_cache(maxsize=None)
-def compiled_steps(opt: optax.GradientTransformation, tuned: bool = False, device: str = "cpu"):
+def compiled_steps(opt: optax.GradientTransformation, tuned: bool = False, device: str = "cpu",
+                   options: tuple | None = None):
     """(step, scan) for one optimizer, jitted once per process and shared by every Runner.
 
     step: (w (E,), opt_state, x, y, q, xmax) -> (w', opt_state', (w, loss (E,))), one training step.
     scan: (w, opt_state, x, y, q, xmax, k) -> (w', opt_state', ws (k, E), losses (k, E)), k steps
           fused with ``lax.scan``; w and the optimizer state are donated.
     xmax = max|x| (a scalar), used by the tuned tier only (``tuned_loss_and_grads``), which is
-    also compiled with ``tuned_options(device)``.
+    also compiled with ``tuned_options(device)``; ``options`` ((name, value), ...) replaces them
+    (bench/gap_study.py measures each option apart).
     """
     grads = tuned_loss_and_grads if tuned else (lambda w, x, y, q, xmax: loss_and_grads(w, x, y, q))
-    options = tuned_options(device) if tuned else None
+    if options is not None:
+        options = dict(options) or None
+    else:
+        options = tuned_options(device) if tuned else None
 
     def step(w, state, x, y, q, xmax):
         loss, g = grads(w, x, y, q, xmax)

@@ -6,9 +6,10 @@
 Per device and size band (n <= 1e4: overhead-bound; n >= 1e6: throughput-bound; between: middle),
 float32, E = 1, sgd: the fastest variant of torch and of jax by seconds per step (the median of
 the processes' medians), the ratio of the two with a 95% bootstrap interval over processes and
-rounds (``stats.ratio_ci``), and each against its own floor pass. Agreement: how many cases ended
-as the float64 reference did, and for those that did not, why: chaos (the ensembles agree) or
-disagreement.
+rounds (``stats.ratio_ci``), and each against its own floor pass. Where the run has the tuned tier
+(docs/gap.md), one line per throughput-bound band: the best JAX and torch variant of any tier, the
+default tier's figures untouched. Agreement: how many cases ended as the float64 reference did,
+and for those that did not, why: chaos (the ensembles agree) or disagreement.
 """
 from __future__ import annotations
 
@@ -62,6 +63,15 @@ def answer(run: Run) -> dict:
             row["jax_over_torch"] = _central(j) / _central(t)
             row["jax_over_torch_ci95"] = list(stats.ratio_ci(_rounds(t), _rounds(j)))
         out["bands"].append(row)
+    tuned = [c for c in run.of_kind("tuned") if c.get("dtype") == "float32" and c.get("E") == 1
+             and c.get("optimizer") == "sgd" and band(c.get("n") or 0) == "throughput-bound"]
+    out["tuned"] = []
+    for device, n in sorted({(c.get("device"), c.get("n")) for c in tuned}):
+        pool = [c for c in tp + tuned if c.get("device") == device and c.get("n") == n]
+        t, j = _fastest(pool, "torch"), _fastest(pool, "jax")
+        if t is not None and j is not None:
+            out["tuned"].append({"device": device, "n": n, "torch": t.label, "jax": j.label,
+                                 "jax_seconds_per_step": _central(j), "jax_over_torch": _central(j) / _central(t)})
     ag = run.of_kind("agreement")
     if ag:
         differ = [c for c in ag if c.get("outcome") != c.get("reference_outcome")]
@@ -108,6 +118,10 @@ def lines(ans: dict) -> list[str]:
         fl = lambda c: "-" if c.get("floor_ratio") is None else f"{c['floor_ratio']:.2f}x"  # noqa: E731
         out.append(f"  {where}: torch-{t['variant']} {us(t['seconds_per_step'])}, jax-{j['variant']} "
                    f"{us(j['seconds_per_step'])} per step: {who}; each / own floor: {fl(t)}, {fl(j)}")
+    for r in ans.get("tuned") or []:
+        out.append(f"  tuned tier, {r['device']} n={power10(r['n'])}: best jax {r['jax']} {us(r['jax_seconds_per_step'])}, "
+                   f"{r['jax_over_torch']:.2f}x best torch ({r['torch']}); why: paritybench explain "
+                   f"{Path(ans['file']).name}")
     a = ans.get("agreement")
     if a:
         if not a["differ"]:

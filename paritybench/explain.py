@@ -165,9 +165,10 @@ def explain(run: Run) -> dict:
 def lines(run: Run) -> list[str]:
     """The attribution sentences, then the goal lines (the tables come from ``step_table``)."""
     ex = explain(run)
-    out = [sentence(a) for a in ex["attributions"]]
+    out = [sentence(a) for a in ex["attributions"]] or [
+        "no step case here has op cases of its framework and tier at its shape "
+        "(op cases run in the default and full profiles: pytest bench --benchmark-only)"]
     if ex["goal"]:
         out.append(f"goal: the best JAX CPU variant within {GOAL_RATIO:g}x of torch's best")
         out += [f"  {g}" for g in ex["goal"]]
-    return out or ["no step case here has op cases of its framework and tier at its shape "
-                   "(op cases run in the default and full profiles: pytest bench --benchmark-only)"]
+    return out

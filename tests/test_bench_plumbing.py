@@ -30,15 +30,17 @@ def test_matrix_shape():
     cs = timing.cases("default")
     ids = [c.id for c in cs]
     assert len(ids) == len(set(ids))
-    # per device: 5 shapes x 2 optimizers x (5 variants on cpu, 4 on gpu: numpy has no GPU)
-    assert len(cs) == 5 * 2 * 5 + 5 * 2 * 4
+    # per device: 5 shapes x 2 optimizers x (5 default variants on cpu, 4 on gpu: numpy has no
+    # GPU; + 2 tuned on each)
+    assert len(cs) == 5 * 2 * (5 + 2) + 5 * 2 * (4 + 2)
     assert {c.n for c in cs} == {1000, 100000, 1000000}
     assert {c.n for c in cs if c.E == 1024} == {1000}
     assert {c.n for c in cs if c.dtype == "float64"} == {timing.FLOAT64_N}
     assert not [c for c in cs if c.backend == "reference" and c.device == "gpu"]
     full = timing.cases("full")
     assert {c.n for c in full} - {c.n for c in cs} == {10_000_000}
-    # every case has its own framework's floor in the floor list
+    # every case has its own framework's floor in the floor list (the default tier's floors: a
+    # tuned case's floor is its tier's sin + cos pass, built with the case, bench/runners.py)
     assert {c.floor for c in cs} == set(timing.floors("default"))
     only = timing.cases("default", devices=("cpu",), backends=("jax",))
     assert {(c.backend, c.device) for c in only} == {("jax", "cpu")}
@@ -348,3 +350,52 @@ def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig, phase):
     assert all(b["stats"]["rounds"] >= 1 for b in doc["benchmarks"])
     if phase == "cases":
         assert doc["paritybench"]["not_run"]
+
+
+# --- the tuned tier and the op cases (docs/gap.md) -----------------------------------------------
+
+def test_tuned_and_op_cases_in_default_and_full_not_in_quick():
+    cs = timing.cases("default", ("cpu",))
+    tuned = [c for c in cs if c.kind == "tuned"]
+    assert {c.variant for c in tuned} == {"compiled-tuned", "scan-tuned"}
+    assert len(tuned) == 2 * len(timing.shapes("default")) * len(timing.OPTIMIZERS)
+    assert all(c.tier == "tuned" for c in tuned) and all(c.tier == "default" for c in cs if c not in tuned)
+    assert timing.step_info(tuned[0], 4, [1.0] * 5, 0.0, 1, 1e-7)["kind"] == "tuned"
+    assert not any(c.kind == "tuned" for c in timing.cases("quick", ("cpu",)))
+    ops = timing.ops("default", ("cpu",))
+    assert len(ops) == len({o.id for o in ops}) == len(timing.OP_SHAPES) * len(timing.OPS) * 5
+    assert {(o.backend, o.tier) for o in ops} == {("reference", "default"), ("torch", "default"),
+                                                  ("torch", "tuned"), ("jax", "default"), ("jax", "tuned")}
+    assert "op-jax-tuned-cpu-f32-n1000000-sin-E1" in {o.id for o in ops}
+    assert "op-torch-cpu-f64-n100000-rest-E1" in {o.id for o in ops}
+    assert timing.ops("quick", ("cpu",)) == [] and len(timing.ops("default", ("cpu", "gpu"))) == 90
+    import impls
+    assert set(timing.OPS) == set(impls.spec.OPS)
+    assert all(v in impls.VARIANTS[b] and impls.TIER[v] == "tuned" for b, vs in timing.TUNED.items() for v in vs)
+
+
+def test_machine_floor_ratio_counts_sincos_ops_of_every_tier():
+    key = dict(device="cpu", dtype="float32", n=10, E=1)
+    infos = [{"kind": "floor", "backend": "jax", "seconds_per_pass": 4.0, **key},
+             {"kind": "op", "backend": "jax", "tier": "tuned", "op": "sincos", "seconds_per_pass": 0.5, **key},
+             {"kind": "op", "backend": "jax", "tier": "tuned", "op": "read", "seconds_per_pass": 0.1, **key},
+             {"kind": "tuned", "backend": "jax", "variant": "scan-tuned", "optimizer": "sgd",
+              "seconds_per_step": 2.0, **key},
+             {"kind": "throughput", "backend": "jax", "variant": "scan", "optimizer": "sgd",
+              "seconds_per_step": 8.0, **key}]
+    timing.add_floor_ratios(infos)
+    assert infos[3]["machine_floor_ratio"] == 4.0 and infos[4]["machine_floor_ratio"] == 16.0
+    assert infos[4]["floor_ratio_best"] == 2.0 and infos[3]["floor_ratio_best"] == 0.5
+    lines = timing.summary_lines(infos)
+    i = next(k for k, line in enumerate(lines) if line.startswith("tuned tier (docs/gap.md"))
+    assert lines[i + 1] == "  cpu f32 n=10 sgd E=1: jax-scan-tuned 2000000.0 (4.00x)"
+    table = lines[:lines.index(lines[i])]
+    assert any("scan 8000000.0" in line for line in table) and not any("tuned" in line for line in table)
+
+
+def test_op_info_units():
+    o = timing.Op("jax", "tuned", "cpu", "float32", 1000, 2, "sin")
+    i = timing.op_info(o, 8, [8e-6] * 5, 0.0, 1, 1e-7)
+    assert i["kind"] == "op" and i["seconds_per_pass"] == pytest.approx(1e-6)
+    assert i["ns_per_element"] == pytest.approx(0.5) and i["tier"] == "tuned" and i["op"] == "sin"
+    assert o.floor == timing.Floor("jax", "cpu", "float32", 1000, 2)
