@@ -49,7 +49,7 @@ def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
         c0 = frameworks.compile_events(case.backend)
         k, call, compile_seconds = runners.warm(step)
         kf, floor_call, _ = runners.warm(floor)
-        if case.variant in ("compiled", "jit", "scan") and frameworks.compile_events(case.backend) == c0:
+        if case.compiles and frameworks.compile_events(case.backend) == c0:
             raise RuntimeError(f"{case.backend}: no compile event during warm-up in replica {os.getpid()}")
         before = frameworks.compile_events(case.backend)
         calls, floors = runners.paired_rounds(step, k, floor, kf, timing.choose_rounds(call + floor_call, budget))

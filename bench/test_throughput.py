@@ -120,6 +120,6 @@ def test_step(benchmark, case, bench_settings, harness_seconds):
     floor = runners.build_floor(c)
     with PeakRSS() as mem:  # prepare, compile and every timed step: the memory the case adds
         runner, step = runners.build_step(c, factor)
-        _time_case(benchmark, step, c.backend, c.variant in ("compiled", "jit", "scan"), bench_settings,
+        _time_case(benchmark, step, c.backend, c.compiles, bench_settings,
                    harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor)
     benchmark.extra_info["memory"] = runners.memory_info(mem.increase_bytes, runner)

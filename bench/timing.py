@@ -102,6 +102,11 @@ class Case:
     def tier(self) -> str:
         return "tuned" if self.kind == "tuned" else "default"
 
+    @property
+    def compiles(self) -> bool:
+        """Whether the variant compiles (the timing checks for a compile event in its warm-up)."""
+        return self.variant not in ("eager", "numpy")
+
 
 @dataclass(frozen=True)
 class Floor:
