@@ -108,12 +108,27 @@ def _output_path(config, s: dict):
     from paritybench.files import check_new
 
     user = config.getoption("benchmark_json")
+    if hasattr(user, "write") and hasattr(user, "name"):  # pytest-benchmark 5.2.x: argparse opened it
+        user = _reclaim(user)
     if user is not None:
         return check_new(user, "benchmark-json"), True
     d = s["results_dir"]
     if not d.is_dir() or not os.access(d, os.W_OK | os.X_OK):
         raise ValueError(f"results-dir: got {str(d)!r}; allowed: an existing, writable directory")
     return None, False
+
+
+def _reclaim(f) -> str:
+    """The path of a --benchmark-json that pytest-benchmark 5.2.x's argparse.FileType('wb') opened
+    (and so created, or truncated) at parse time: closed and, being empty, removed, so that the
+    suite writes it new like any path (5.3.x passes the path itself). A file that held data before
+    was truncated by that parser, before this code ran: use 5.3.x, or a new path."""
+    path = f.name
+    f.close()
+    p = Path(path)
+    if p.is_file() and p.stat().st_size == 0:
+        p.unlink()
+    return path
 
 
 def _terminate(signum, frame):

@@ -1,7 +1,11 @@
 """Where a step's time goes: each step case attributed to the op cases of its framework and tier.
 
 Per element of x (n E), from the op cases of the same framework, tier, device, dtype, n and E
-(kind "op", impls.spec.OPS), all in ns per element:
+(kind "op", impls.spec.OPS), all in ns per element. Steps and ops are timed minutes apart on a
+shared machine, so the parts come from their paired ratios to the same floor pass (each measured
+in its own rounds: the machine's drift cancels), scaled by the step's time (the median of its
+processes' medians, as ``paritybench answer``): t(op) = step x ratio(op) / ratio(step). A file
+without paired ratios falls back to the ops' own seconds.
   read     = t(read)                    reading x, one multiply, the reduction: every pass pays it
   sin+cos  = t(sincos) - t(read)        the two transcendental functions (one pass: any shared work)
   rest     = t(rest) - t(read)          the step's other arithmetic (r = s^2 - y, its square, 4 r s c x)
@@ -34,11 +38,22 @@ def _tier(c: Case) -> str:
 
 
 def _ops(run: Run) -> dict:
-    """(backend, tier, device, dtype, n, E) -> {op: seconds per pass}."""
+    """(backend, tier, device, dtype, n, E) -> {op: seconds per pass, "ratios": {op: paired ratio
+    to the tier's floor pass}} (an op without a paired ratio is left out of "ratios")."""
     out: dict = {}
     for c in run.of_kind("op"):
-        out.setdefault((c.get("backend"), c.get("tier") or "default") + _shape(c), {})[c.get("op")] = c.seconds
+        d = out.setdefault((c.get("backend"), c.get("tier") or "default") + _shape(c), {"ratios": {}})
+        d[c.get("op")] = c.seconds
+        r = c.get("floor_ratio")
+        if isinstance(r, (int, float)) and r > 0:
+            d["ratios"][c.get("op")] = r
     return out
+
+
+def seconds(c: Case) -> float:
+    """A step's seconds: the median of its processes' medians (``answer._central``)."""
+    from .answer import _central
+    return _central(c)
 
 
 def machine_floor(run: Run) -> dict:
@@ -61,15 +76,21 @@ def parts(step: Case, ops: dict) -> dict | None:
     if not o or not all(k in o for k in ("read", "sincos", "rest")):
         return None
     per = 1e9 / (step.get("n") * step.get("E"))
-    read, trig, rest = o["read"] * per, (o["sincos"] - o["read"]) * per, (o["rest"] - o["read"]) * per
-    total = step.seconds * per
+    total = seconds(step) * per
+    r = step.get("floor_ratio")
+    ratios = o.get("ratios", {})
+    if isinstance(r, (int, float)) and r > 0 and all(k in ratios for k in ("read", "sincos", "rest")):
+        t = {k: total * ratios[k] / r for k in ("read", "sincos", "rest")}  # ns per element
+    else:
+        t = {k: o[k] * per for k in ("read", "sincos", "rest")}
+    read, trig, rest = t["read"], t["sincos"] - t["read"], t["rest"] - t["read"]
     return {"read": read, "sin+cos": trig, "rest": rest, "other": total - read - trig - rest,
             "step": total}
 
 
 def _best(cases: list[Case], backend: str) -> Case | None:
     mine = [c for c in cases if c.get("backend") == backend]
-    return min(mine, key=lambda c: c.seconds) if mine else None
+    return min(mine, key=seconds) if mine else None
 
 
 def _steps(run: Run) -> list[Case]:
@@ -92,12 +113,12 @@ def attributions(run: Run) -> list[dict]:
             t, j = _best(pool, "torch"), _best(pool, "jax")
             if t is None or j is None:
                 continue
-            slow, fast = (j, t) if j.seconds >= t.seconds else (t, j)
+            slow, fast = (j, t) if seconds(j) >= seconds(t) else (t, j)
             ps, pf = parts(slow, ops), parts(fast, ops)
             share = {p: (ps[p] - pf[p]) / pf["step"] for p in PARTS}
             out.append({"device": key[0], "dtype": key[1], "n": key[2], "E": key[3], "optimizer": key[4],
                         "scope": scope, "slower": slow.label, "faster": fast.label,
-                        "jax_over_torch": j.seconds / t.seconds, "ratio": slow.seconds / fast.seconds,
+                        "jax_over_torch": seconds(j) / seconds(t), "ratio": seconds(slow) / seconds(fast),
                         "shares": share, "explains": max(share, key=share.get),
                         "parts": {slow.label: ps, fast.label: pf}})
     return out
@@ -119,7 +140,7 @@ def goal_lines(run: Run, ratio: float = GOAL_RATIO) -> list[str]:
         t, j = _best(pool, "torch"), _best(pool, "jax")
         if t is None or j is None:
             continue
-        r = j.seconds / t.seconds
+        r = seconds(j) / seconds(t)
         out.append(f"{key[1]} n={power10(key[2])} {key[4]}: best jax {j.label} / best torch {t.label} = "
                    f"{r:.2f}x: {'within' if r <= ratio else 'NOT within'} {ratio:g}x")
     return out
@@ -141,11 +162,12 @@ def step_table(run: Run) -> list[Table]:
                                  "ns/element)" if floor else ""),
                   [Column("variant", align="<"), Column("tier", align="<"), Column("step", _ns)]
                   + [Column(p, _ns) for p in PARTS] + [Column("x own fl", times), Column("x machine", times)])
-        for c in sorted(cases, key=lambda c: c.seconds):
+        for c in sorted(cases, key=seconds):
             p = parts(c, ops)
             t.rows.append([c.label, _tier(c), p["step"]] + [p[k] for k in PARTS]
-                          + [c.get("floor_ratio"), c.seconds / floor[0] if floor else None])
-        t.notes.append("read + sin+cos + rest + other = step; x machine: step / the cheapest sin+cos "
+                          + [c.get("floor_ratio"), seconds(c) / floor[0] if floor else None])
+        t.notes.append("read + sin+cos + rest + other = step (the median of the processes' medians; "
+                       "the parts from paired floor ratios); x machine: step / the cheapest sin+cos "
                        "pass of any framework and tier here")
         tables.append(t)
     return tables

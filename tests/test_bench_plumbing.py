@@ -401,3 +401,23 @@ def test_op_info_units():
     assert i["kind"] == "op" and i["seconds_per_pass"] == pytest.approx(1e-6)
     assert i["ns_per_element"] == pytest.approx(0.5) and i["tier"] == "tuned" and i["op"] == "sin"
     assert o.floor == timing.Floor("jax", "cpu", "float32", 1000, 2)
+
+
+def test_benchmark_json_given_as_an_open_file_as_pytest_benchmark_5_2_does(tmp_path):
+    """pytest-benchmark 5.2.x hands --benchmark-json over as a file argparse opened ('wb'): the
+    suite takes its path, and the empty file the parser created is removed so it is written new."""
+    from bench.conftest import _output_path
+
+    class Config:
+        def __init__(self, value):
+            self.value = value
+
+        def getoption(self, name):
+            return self.value
+
+    target = tmp_path / "run.json"
+    f = open(target, "wb")  # what argparse.FileType('wb') does at parse time
+    path, user = _output_path(Config(f), {"results_dir": tmp_path})
+    assert user and path == target and f.closed and not target.exists()
+    path, user = _output_path(Config(str(tmp_path / "other.json")), {"results_dir": tmp_path})
+    assert user and path == tmp_path / "other.json"  # 5.3.x: the path itself

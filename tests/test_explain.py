@@ -152,3 +152,26 @@ def test_tuned_and_op_cases_are_gated_like_steps(tmp_path):
     d = compare.compare_runs(resultfile.load(old, "old"), resultfile.load(new, "new"))
     slower = {r.case for r in d.rows if r.verdict == "slower"}
     assert slower == {"jax-scan-tuned", "op-jax-tuned-sin"}, d.rows
+
+
+def test_parts_from_paired_ratios_cancel_the_machines_drift(tmp_path):
+    """With paired floor ratios, a part is step x ratio(op) / ratio(step): ops timed while the
+    machine ran 2x slower (their seconds doubled, their ratios to the floor unchanged) give the
+    same parts."""
+    d = run_doc()
+    for b in d["benchmarks"]:
+        e = b["extra_info"]
+        if e["kind"] == "op" and e["backend"] == "jax" and e["tier"] == "default":
+            ns = b["stats"]["median"] / e["passes_per_call"] / N * 1e9
+            e["floor_ratio"] = ns / 30.0  # the jax floor pass: 30 ns per element
+            for k in ("min", "max", "mean", "median", "q1", "q3"):
+                b["stats"][k] *= 2  # timed in a slow minute
+        if e.get("variant") == "scan":
+            e["floor_ratio"] = 45.0 / 30.0
+    p = tmp_path / "drift.json"
+    p.write_text(json.dumps(d))
+    run = resultfile.load(p, "run")
+    jax = next(c for c in run.of_kind("throughput") if c.label == "jax-scan")
+    got = explain.parts(jax, explain._ops(run))
+    assert got["read"] == pytest.approx(1.0) and got["sin+cos"] == pytest.approx(29.0)
+    assert got["rest"] == pytest.approx(5.0) and got["step"] == pytest.approx(45.0)
