@@ -62,7 +62,9 @@ def numeric_environment() -> dict:
 
 
 def jax_device(device: str):
-    return jax.devices("gpu" if canonical_device(device) == "gpu" else "cpu")[0]
+    """This process's first device of the kind (under jax.distributed, jax.devices() lists every
+    process's devices; only the local ones take data)."""
+    return jax.local_devices(backend="gpu" if canonical_device(device) == "gpu" else "cpu")[0]
 
 
 def precision(dtype: str, tuned: bool = False):

@@ -213,12 +213,15 @@ def solved(traj: Trajectory, data: Data) -> np.ndarray:
 
 def convergence_map(backend: str, x_maxes, lrs, methods, variant: str | None = None, ensemble: int = 4096,
                     steps: int = 100, n: int = 1000, dtype: str = "float32", seed: int = 0,
-                    device: str = "cpu", w_range: tuple[float, float] = (1.0, 2.1)) -> list[dict]:
+                    device: str = "cpu", w_range: tuple[float, float] = (1.0, 2.1),
+                    processes: int = 1, timeout: float = 600.0) -> list[dict]:
     """Fraction solved per cell (x_max, method, lr) over ``ensemble`` starting weights.
 
     w0 = linspace(*w_range, ensemble) trained as one ensemble (the backend's batched form:
     torch broadcasting over Linear(1, E), jax.vmap), so a cell is ``ensemble`` trainings.
     plain and scaled run ``steps`` steps; the curriculum runs its default schedule (lr = eta).
+    processes > 1 (torch, jax): each cell's members split over that many local processes of the
+    framework's own engine (``impls.launch``, shard "ensemble"), gathered before scoring.
     """
     for name, values in (("x_maxes", x_maxes), ("lrs", lrs), ("methods", methods)):
         if not list(values):
@@ -232,11 +235,29 @@ def convergence_map(backend: str, x_maxes, lrs, methods, variant: str | None = N
         for m in methods:
             for lr in lrs:
                 recipe = Recipe(lr=lr, w0=w0, steps=steps, dtype=dtype)
-                t = train(m, backend, data, recipe, variant, device, x_max=X, seed=seed)
+                if processes > 1 and backend != "reference":
+                    t = _sharded(backend, variant, device, recipe, m, n, X, seed, processes, timeout)
+                else:
+                    t = train(m, backend, data, recipe, variant, device, x_max=X, seed=seed)
                 ok = solved(t, data)
                 cells.append({"x_max": X, "method": m, "lr": lr, "ensemble": len(w0), "steps": t.steps,
                               "solved": float(ok.mean()), "seconds": t.seconds})
     return cells
+
+
+def _sharded(backend, variant, device, recipe: Recipe, method: str, n: int, x_max: int, seed: int,
+             processes: int, timeout: float) -> Trajectory:
+    """One cell's ensemble split over ``processes`` local processes (``impls.launch``)."""
+    from dataclasses import asdict
+
+    from . import launch
+    r = asdict(recipe)
+    r["w0"] = list(recipe.w0_array)
+    cfg = {"backend": backend, "variant": registry.check_variant(backend, variant), "device": device,
+           "problem": {"n": n, "x_max": x_max, "seed": seed}, "recipe": r, "shard": "ensemble",
+           "method": method, "x_max": x_max, "seed": seed}
+    traj, _ = launch.run(cfg, processes, timeout)
+    return traj
 
 
 def _int_ensemble(e) -> int:

@@ -2,6 +2,11 @@
 
 Defaults are the seed's setup: n = 1000, x_max = 1000, seed 0, sgd, lr 4e-4, w0 1.5, 100 steps,
 float32, cpu, every available backend with every variant.
+
+``--processes P`` (P > 1) trains torch and JAX data parallel on P local processes each
+(impls/launch.py: torch.distributed with gloo, jax.distributed with gloo collectives; torch
+eager and jax jit), the numpy reference in this process; a rank that dies or hangs past
+``--timeout`` ends the run with one line and exit 1, every process stopped (docs/scale.md).
 """
 from __future__ import annotations
 
@@ -49,6 +54,13 @@ def add_parser(sub) -> None:
     p.add_argument("--data", metavar="FILE.npz", help="train on arrays x and y of this file")
     p.add_argument("--save-data", metavar="FILE.npz", help="write the training data here (new file)")
     p.add_argument("--json", metavar="FILE", help="write the problem, recipe and runs here (new file)")
+    p.add_argument("--processes", type=_number(int), default=1,
+                   help="P > 1: torch and jax data parallel on P local processes each (docs/scale.md)")
+    p.add_argument("--shard", default="data",
+                   help="with --processes: data (split x, y; torch eager, jax jit) or ensemble (split "
+                        "the E members of --w0; every variant)")
+    p.add_argument("--timeout", type=_number(float), default=300.0,
+                   help="with --processes: seconds the P processes of one framework may take in all")
     p.set_defaults(run=run)
 
 
@@ -64,17 +76,24 @@ def _number(kind):
     return parse
 
 
-def selected_runs(backends, variants, device) -> tuple[list[tuple[str, str]], list[str]]:
+DP_VARIANTS = {"reference": ("numpy",), "torch": ("eager",), "jax": ("jit",)}  # with --processes > 1
+
+
+def selected_runs(backends, variants, device, processes: int = 1,
+                  shard: str = "data") -> tuple[list[tuple[str, str]], list[str]]:
     """(backend, variant) pairs to run and a list of 'skipped: why' lines."""
     names = backends or list(registry.BACKENDS)
     for b in names:
         registry.check_variant(b, None)  # unknown backend -> ValueError
+    table = DP_VARIANTS if processes > 1 and shard == "data" else registry.VARIANTS
     if variants:
-        known = {v for vs in registry.VARIANTS.values() for v in vs}
+        known = {v for vs in table.values() for v in vs}
         for v in variants:
-            if v not in known or not any(v in registry.VARIANTS[b] for b in names):
-                allowed = sorted({v for b in names for v in registry.VARIANTS[b]})
-                raise invalid("variant", v, f"for backends {', '.join(names)}: one of {', '.join(allowed)}")
+            if v not in known or not any(v in table[b] for b in names):
+                allowed = sorted({v for b in names for v in table[b]})
+                raise invalid("variant", v, f"for backends {', '.join(names)}"
+                              + (f" with --processes {processes}" if table is DP_VARIANTS else "")
+                              + f": one of {', '.join(allowed)}")
     pairs, skipped = [], []
     for b in names:
         ok, why = registry.available(b, "cpu" if b == "reference" else device)  # the reference: CPU
@@ -83,7 +102,7 @@ def selected_runs(backends, variants, device) -> tuple[list[tuple[str, str]], li
                 raise invalid("device", device, f"cpu for backend {b} here ({why})")
             skipped.append(f"{b}: skipped ({why})")
             continue
-        for v in registry.VARIANTS[b]:
+        for v in table[b]:
             if b == "reference" or not variants or v in variants:
                 pairs.append((b, v))
     if not pairs:
@@ -108,7 +127,18 @@ def run(args) -> int:
         prob = Problem(n=args.n, x_max=args.x_max, seed=args.seed)
         data, problem = datamod.generate(prob), {"n": prob.n, "x_max": prob.x_max, "seed": prob.seed}
     problem["n"] = data.n
-    pairs, skipped = selected_runs(args.backend, args.variant, device)
+    if args.processes < 1 or args.processes > 64:
+        raise invalid("processes", args.processes, "an integer from 1 to 64")
+    if args.processes > 1 and args.method != "plain":
+        raise invalid("processes", args.processes, f"1 with --method {args.method} (data parallel runs plain training)")
+    if not args.timeout > 0:
+        raise invalid("timeout", args.timeout, "a number of seconds > 0")
+    if args.shard not in ("data", "ensemble"):
+        raise invalid("shard", args.shard, "data or ensemble")
+    if args.processes > 1 and args.shard == "ensemble" and len(args.w0) < args.processes:
+        raise invalid("w0", f"{len(args.w0)} values", f"at least --processes {args.processes} values "
+                      "(one ensemble member per process at least) with --shard ensemble")
+    pairs, skipped = selected_runs(args.backend, args.variant, device, args.processes, args.shard)
     if args.method == "curriculum":  # a bad schedule fails before any training
         methods.resolve_schedule(args.schedule, data, recipe, None if args.data else args.x_max)
     if args.json:  # every output checked before anything is written or trained
@@ -124,8 +154,20 @@ def run(args) -> int:
     runs, trajs = [], []
     for b, v in pairs:
         t0 = time.perf_counter()
-        traj = methods.train(args.method, b, data, recipe, v, device if b != "reference" else "cpu",
-                             schedule=args.schedule, x_max=None if args.data else args.x_max, seed=args.seed)
+        dist = None
+        if args.processes > 1 and b != "reference":
+            from impls import launch
+            cfg = {"backend": b, "variant": v, "device": device, "recipe": _recipe_dict(recipe), "shard": args.shard,
+                   **({"data": str(Path(args.data).resolve())} if args.data else
+                      {"problem": {k: problem[k] for k in ("n", "x_max", "seed")}})}
+            try:
+                traj, dist = launch.run(cfg, args.processes, args.timeout)
+            except launch.Failed as e:
+                sys.stderr.write(f"paritybench train: error: {b}: {e}\n")
+                return 1
+        else:
+            traj = methods.train(args.method, b, data, recipe, v, device if b != "reference" else "cpu",
+                                 schedule=args.schedule, x_max=None if args.data else args.x_max, seed=args.seed)
         wall = time.perf_counter() - t0
         acc = metrics.accuracy(data, traj.w[-1], recipe.dtype)
         outcome = classify(traj, data)  # impls.outcome: solved / stuck / wandering / diverged
@@ -135,8 +177,12 @@ def run(args) -> int:
                      "w": _rows(traj.w, recipe.ensemble), "loss": _rows(traj.loss, recipe.ensemble),
                      "accuracy": _scalar(acc, recipe.ensemble), "seconds": wall,
                      "outcome": outcome[0] if recipe.ensemble == 1 else outcome,
-                     "horizon": None if hz is None else hz[0] if recipe.ensemble == 1 else hz})
-        print(f"{traj.label:<20} {traj.device:<4} {traj.dtype}  w={_fmt(traj.w[-1])}  "
+                     "horizon": None if hz is None else hz[0] if recipe.ensemble == 1 else hz,
+                     "processes": dist["processes"] if dist else 1,
+                     **({"engine": dist["engine"], "shard": args.shard, "ranks_identical": dist["ranks_identical"],
+                         "comm_seconds": dist["comm_seconds"]} if dist else {})})
+        tag = traj.label + (f" x{dist['processes']}" if dist else "")
+        print(f"{tag:<20} {traj.device:<4} {traj.dtype}  w={_fmt(traj.w[-1])}  "
               f"loss={_fmt(traj.loss[-1])}  accuracy={_fmt(acc * 100, '.1f')}%  time={wall:.3f}s  "
               f"outcome={_outcome_text(outcome)}"
               + (f"  horizon vs {trajs[0].label}={_horizon_text(hz)}" if hz is not None else ""))

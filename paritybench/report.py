@@ -17,13 +17,13 @@ import re
 from pathlib import Path
 from statistics import median
 
-from . import report_gap, resultfile
+from . import report_gap, report_scale, resultfile
 from .render import power10, us
 from .resultfile import Case, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md", "docs/answer.md",
-        "docs/numerics.md", "docs/gap.md")
+        "docs/numerics.md", "docs/gap.md", "docs/scale.md")
 MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)", re.S)
 
 
@@ -331,6 +331,7 @@ BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": 
           "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example,
           "gate-study": block_gate_study}
 BLOCKS.update(report_gap.BLOCKS)  # docs/gap.md's
+BLOCKS.update(report_scale.BLOCKS)  # docs/scale.md's
 
 
 def fill(text: str, run: Run) -> str:
