@@ -36,9 +36,12 @@ def initialize(timeout: float, device: str = "cpu", coordinator: str = "127.0.0.
     127.0.0.1 binds 127.0.0.1 only (jax's default binds every interface, for other hosts)."""
     if device == "cpu":
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    import os
+
     local = coordinator.split(":")[0] in ("127.0.0.1", "localhost")
+    gpu = [int(os.environ.get("LOCAL_RANK", rank))] if device == "gpu" else None  # one GPU per local rank
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=world, process_id=rank,
-                               initialization_timeout=int(max(1, timeout)),
+                               initialization_timeout=int(max(1, timeout)), local_device_ids=gpu,
                                coordinator_bind_address=coordinator if local else None)
     return jax.process_index(), jax.process_count()
 

@@ -39,6 +39,8 @@ def initialize(timeout: float, device: str = "cpu") -> tuple[int, int]:
     import socket
 
     backend = "nccl" if device == "gpu" else "gloo"
+    if device == "gpu":  # one GPU per local rank (NCCL refuses two ranks on one device)
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", os.environ["RANK"])))
     td = datetime.timedelta(seconds=timeout)
     addr = os.environ["MASTER_ADDR"]
     if addr not in ("127.0.0.1", "localhost") or os.environ.get("TORCHELASTIC_RUN_ID"):

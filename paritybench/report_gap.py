@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from . import compare, explain
-from .render import render, us
+from .render import power10, render, us
 from .resultfile import Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def block_gap_study(run: Run) -> str:
     doc = json.loads(files[-1].read_text())
     num = doc.get("numeric") or {}
     v = doc.get("versions") or {}
-    out = [f"`results/{files[-1].name}`: {num.get('cpu_model')}, one thread, n = {doc['n']:.0e} float32, "
+    out = [f"`results/{files[-1].name}`: {num.get('cpu_model')}, one thread, n = {power10(doc['n'])} float32, "
            f"{doc['rounds']} rounds round robin, medians; jax {v.get('jax')}, jaxlib {v.get('jaxlib')}, "
            f"torch {v.get('torch')}, numpy {v.get('numpy')}.", "",
            "**One sin over 1e6 float32 arguments, ns per element**", "",

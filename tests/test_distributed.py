@@ -209,3 +209,25 @@ def test_sharded_convergence_map_gives_the_one_process_fractions():
         two = methods.convergence_map("jax", **args, processes=2, timeout=120)
         assert [c["solved"] for c in two] == [c["solved"] for c in one], (args, one, two)
     assert _workers_alive() == []
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_two_processes_on_two_gpus(backend):
+    """NCCL (torch) and JAX's GPU collectives: one GPU per rank, so it needs two GPUs; skipped with
+    the reason elsewhere (the lent machines have one)."""
+    require(backend, "gpu")
+    if backend == "torch":
+        import torch
+        count = torch.cuda.device_count()
+    else:
+        import jax
+        count = len(jax.devices("gpu"))
+    if count < 2:
+        pytest.skip(f"{backend} on gpu: data parallel over 2 ranks needs 2 GPUs, found {count}")
+    cfg = _config(backend, "float32")
+    cfg["device"] = "gpu"
+    ref, tol_w, tol_L = truth("sgd", "float32")
+    traj, info = launch.run(cfg, 2, timeout=300)
+    assert info["ranks_identical"]
+    assert_steps(traj, ref, tol_w, tol_L, f"{backend} 2 GPUs")
+    assert _workers_alive() == []
