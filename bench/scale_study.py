@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NS = (1_000, 100_000, 1_000_000)
 ENSEMBLE_N, ENSEMBLE_E, ENSEMBLE_STEPS = 1_000, 256, 100  # the sharded-ensemble rows
-THREADS_ENV = {"OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+THREADS_ENV = {"OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+               "PARITYBENCH_ALL_CPUS": "1"}  # one thread per rank, every CPU open to the ranks
 
 
 def one(backend: str, n: int, processes: int, steps: int, members: int = 1) -> dict:

@@ -14,7 +14,8 @@ the one-process variant, then the engine gathers them), with "shard": "ensemble"
 "method" (impls.methods: plain, scaled, curriculum), "x_max", "seed" (the curriculum's stages)}. Every rank writes OUTDIR/rank<R>.npz (w, loss,
 seconds, comm_seconds, engine) through a temporary name and an atomic rename, so a file is whole or absent.
 PARITYBENCH_DIST_FAULT="RANK:STEP:exit|hang" makes that rank fail before that step (tests only);
-PARITYBENCH_PIN_RANKS=1 pins local rank r to the r-th CPU of the process's set (timing studies).
+PARITYBENCH_ALL_CPUS=1 lets a rank run on every CPU of the machine (a launcher pinned to fewer: the
+bench); PARITYBENCH_PIN_RANKS=1 pins local rank r to the r-th CPU of its set (timing studies).
 """
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ def main(argv=None) -> int:
     cfg = json.loads(Path(config_path).read_text())
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     _die_with_parent()
+    if os.environ.get("PARITYBENCH_ALL_CPUS"):  # a launcher pinned to fewer CPUs (the bench's --threads)
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
     if os.environ.get("PARITYBENCH_PIN_RANKS"):  # one CPU per local rank (before any framework import)
         cpus = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cpus[int(os.environ.get("LOCAL_RANK", rank)) % len(cpus)]})
