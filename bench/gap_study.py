@@ -18,11 +18,8 @@ alike; the median per configuration is kept. The JSON (a new file) is rendered b
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-from pathlib import Path
 from statistics import median
 
 from bench import frameworks
@@ -32,9 +29,8 @@ frameworks.set_malloc("steady")
 
 import numpy as np  # noqa: E402
 
-from bench import runners, timing  # noqa: E402
+from bench import runners, study, timing  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 N = 1_000_000
 YNN_OFF = ("xla_cpu_experimental_ynn_fusion_type", "")
 VW512 = ("xla_cpu_prefer_vector_width", 512)
@@ -174,13 +170,10 @@ def accuracy_part() -> list[dict]:
 
 
 def main(argv=None) -> int:
-    from paritybench.files import new_path, write_new
-
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=None, help="a new JSON file (default results/gap-study-<time>.json)")
+    ap = study.parser(__doc__, "gap-study")
     ap.add_argument("--rounds", type=int, default=15)
     a = ap.parse_args(argv)
-    out = Path(a.out) if a.out else new_path(ROOT / "results", f"gap-study-{time.strftime('%Y%m%dT%H%M%S')}")
+    out = study.out_path(a.out, "gap-study")
     t0 = time.time()
     doc = {"kind": "gap-study", "datetime": time.strftime("%Y-%m-%dT%H:%M:%S"), "n": N, "threads": 1,
            "rounds": a.rounds}
@@ -192,8 +185,7 @@ def main(argv=None) -> int:
     doc["versions"] = frameworks.versions()
     doc["numeric"] = numenv.describe(["torch", "jax"])
     doc["wall_seconds"] = time.time() - t0
-    write_new(out, json.dumps(doc, indent=1), "out")
-    print(f"wrote {out}")
+    study.save(out, doc)
     return 0
 
 

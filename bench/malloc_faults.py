@@ -10,7 +10,6 @@ renders its figures (block ``malloc``).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -44,13 +43,12 @@ print(json.dumps({"case": c.id, "mode": info["mode"], "applied": info["applied"]
 
 
 def main(argv=None) -> int:
-    from paritybench.files import new_path, write_new
+    from bench import study
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=None, help="a new JSON file (default results/malloc-faults-<time>.json)")
+    ap = study.parser(__doc__, "malloc-faults")
     ap.add_argument("--steps", type=int, default=100)
     a = ap.parse_args(argv)
-    out = Path(a.out) if a.out else new_path(ROOT / "results", f"malloc-faults-{time.strftime('%Y%m%dT%H%M%S')}")
+    out = study.out_path(a.out, "malloc-faults")
     rows = []
     for backend, variant, n, opt in CASES:
         for mode in ("default", "steady"):
@@ -63,8 +61,7 @@ def main(argv=None) -> int:
     doc = {"kind": "malloc-faults", "datetime": time.strftime("%Y-%m-%dT%H:%M:%S"), "steps": a.steps,
            "versions": frameworks.versions(), "cpu_model": numenv.machine_part().get("cpu_model"),
            "libc": numenv.machine_part().get("libc"), "rows": rows}
-    write_new(out, json.dumps(doc, indent=1), "out")
-    print(f"wrote {out}")
+    study.save(out, doc)
     return 0
 
 

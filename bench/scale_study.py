@@ -14,14 +14,10 @@ n = 1e3 split over P processes (no communication until the final gather): its sp
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 NS = (1_000, 100_000, 1_000_000)
 ENSEMBLE_N, ENSEMBLE_E, ENSEMBLE_STEPS = 1_000, 256, 100  # the sharded-ensemble rows
 THREADS_ENV = {"OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
@@ -60,14 +56,13 @@ def predicted(r: dict, base: dict | None) -> float | None:
 
 
 def main(argv=None) -> int:
-    from paritybench.files import new_path, write_new
+    from bench import study
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=None)
+    ap = study.parser(__doc__, "scale-study")
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     a = ap.parse_args(argv)
-    out = Path(a.out) if a.out else new_path(ROOT / "results", f"scale-study-{time.strftime('%Y%m%dT%H%M%S')}")
+    out = study.out_path(a.out, "scale-study")
     rows = []
     for backend in ("torch", "jax"):
         for n in NS:
@@ -87,8 +82,7 @@ def main(argv=None) -> int:
     doc = {"kind": "scale-study", "datetime": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count(),
            "threads_per_process": 1, "versions": frameworks.versions(),
            "cpu_model": numenv.machine_part().get("cpu_model"), "rows": rows}
-    write_new(out, json.dumps(doc, indent=1), "out")
-    print(f"wrote {out}")
+    study.save(out, doc)
     return 0
 
 

@@ -1,0 +1,37 @@
+"""What the study scripts share (bench/gap_study.py, scale_study.py, malloc_faults.py): the
+``--out`` option (default results/<kind>-<time>.json, a new file) and writing the JSON new."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parser(doc: str, kind: str) -> argparse.ArgumentParser:
+    """An ArgumentParser with the module's docstring and ``--out``."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=None, help=f"a new JSON file (default results/{kind}-<time>.json)")
+    return ap
+
+
+def out_path(out: str | None, kind: str) -> Path:
+    """``--out`` or a new results/<kind>-<YYYYmmddTHHMMSS>.json, checked before any measuring: a
+    path that exists (or cannot be written) ends the script with one line and exit status 2."""
+    from paritybench.files import check_new, new_path
+    p = Path(out) if out else new_path(ROOT / "results", f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        return check_new(p, "out")
+    except ValueError as e:
+        print(f"{kind}: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def save(out: Path, doc: dict) -> None:
+    """Write ``doc`` to ``out``, new (never over a file), and say where."""
+    from paritybench.files import write_new
+    write_new(out, json.dumps(doc, indent=1), "out")
+    print(f"wrote {out}")
