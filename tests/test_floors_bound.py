@@ -1,0 +1,37 @@
+"""A floor bounds its framework's steps: in every committed result, no step case (default or
+tuned tier) runs below its own floor pass beyond noise (floor_ratio >= 0.9; issue #15). A step
+that beats its floor means the floor is not the framework's cheapest pass over the data (on a GPU,
+one dispatch per pass against a scan's one per 32 steps) and its ratios say nothing.
+
+Cases timed in paired rounds only (``paired_ratios``: the floor timed in the same seconds as the
+step). A file from before paired timing (results/README.md: bench-default-cpu2-20261124T223137)
+holds ratios to a floor timed minutes apart, noisier than the 10% margin; its numpy float64 sgd
+case reads 0.87."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paritybench import resultfile
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = sorted((ROOT / "results").glob("bench-*.json"))
+NOISE = 0.9
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
+def test_no_step_below_its_floor(path):
+    run = resultfile.load(path, "run")
+    steps = [c for c in run.cases.values() if c.kind in ("throughput", "tuned") and c.get("paired_ratios")]
+    if not steps:
+        pytest.skip(f"{path.name}: no case timed in paired rounds (a file from before paired timing)")
+    below = [f"{c.name}: {c.get('floor_ratio'):.2f}" for c in steps
+             if isinstance(c.get("floor_ratio"), (int, float)) and c.get("floor_ratio") < NOISE]
+    assert steps and below == [], below
+
+
+def test_the_baseline_is_among_the_checked():
+    from paritybench import report
+    run = resultfile.load(report.baseline_path(), "baseline")
+    assert sum(1 for c in run.cases.values() if c.kind in ("throughput", "tuned") and c.get("paired_ratios")) >= 50
