@@ -4,8 +4,8 @@
 
 For each framework (torch: torch.distributed gloo; jax: jax.distributed + gloo collectives), each n
 in N and P in 1..min(2, CPUs) (``--processes`` more on bigger machines): one run of ``--steps`` SGD
-steps of the seed's problem (float32) through ``impls.launch`` (P local processes, one thread
-each). Recorded per run: seconds per step of each rank (the training loop only: after start-up,
+steps of the seed's problem (float32) through ``impls.launch`` (P local processes, each pinned to
+its own CPU). Recorded per run: seconds per step of each rank (the training loop only: after start-up,
 rendezvous and compilation, which take a first step of their own, excluded), torch's seconds inside
 ``all_reduce`` per step, and the latency model's prediction (docs/scale.md):
     step(P) = (step(1) - c(1)) / P + c(P),   c(P) = the all-reduce of 2E numbers between P processes
@@ -20,8 +20,11 @@ import time
 
 NS = (1_000, 100_000, 1_000_000)
 ENSEMBLE_N, ENSEMBLE_E, ENSEMBLE_STEPS = 1_000, 256, 100  # the sharded-ensemble rows
+# One CPU per rank: every CPU open to the ranks, rank r pinned to the r-th. XLA's flags alone do not
+# make one thread: a lone JAX process kept 1.7 CPUs busy with them (bench/probe_two_processes.py),
+# so P = 1 would have had two CPUs and P = 2 one each.
 THREADS_ENV = {"OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-               "PARITYBENCH_ALL_CPUS": "1"}  # one thread per rank, every CPU open to the ranks
+               "PARITYBENCH_ALL_CPUS": "1", "PARITYBENCH_PIN_RANKS": "1"}
 
 
 def one(backend: str, n: int, processes: int, steps: int, members: int = 1) -> dict:

@@ -20,7 +20,7 @@ def block_scale_study(run: Run) -> str:
     v = doc.get("versions") or {}
     dp = [r for r in doc["rows"] if r.get("shard", "data") == "data"]
     ens = [r for r in doc["rows"] if r.get("shard") == "ensemble"]
-    out = [f"`results/{files[-1].name}`: {doc.get('cpu_model')}, {doc['cpus']} CPUs, one thread per process, "
+    out = [f"`results/{files[-1].name}`: {doc.get('cpu_model')}, {doc['cpus']} CPUs, each rank pinned to its own CPU, "
            f"float32 SGD on the seed's problem, {dp[0]['steps']} timed steps after one warm-up step; "
            f"torch {v.get('torch')}, jax {v.get('jax')}.", "",
            "| framework | n | P | per step (slowest rank) | speedup vs P = 1 | all-reduce per step | "
