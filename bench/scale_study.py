@@ -18,6 +18,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 NS = (1_000, 100_000, 1_000_000)
 ENSEMBLE_N, ENSEMBLE_E, ENSEMBLE_STEPS = 1_000, 256, 100  # the sharded-ensemble rows
 # One CPU per rank: every CPU open to the ranks, rank r pinned to the r-th. XLA's flags alone do not
@@ -32,7 +34,7 @@ def one(backend: str, n: int, processes: int, steps: int, members: int = 1) -> d
     are each rank's whole training, compilation included, and comm its gather)."""
     from impls import launch
     variant = {"torch": "eager", "jax": "jit"}[backend]
-    w0 = 1.5 if members == 1 else [float(v) for v in __import__("numpy").linspace(1.4, 1.7, members)]
+    w0 = 1.5 if members == 1 else [float(v) for v in np.linspace(1.4, 1.7, members)]
     cfg = {"backend": backend, "variant": variant, "device": "cpu", "problem": {"n": n, "x_max": 1000, "seed": 0},
            "recipe": {"optimizer": "sgd", "lr": 4e-4, "w0": w0, "steps": steps, "dtype": "float32"},
            "warmup_steps": 1, "shard": "data" if members == 1 else "ensemble"}

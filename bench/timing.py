@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from statistics import median
 
+from impls.spec import OPS  # noqa: F401 - the op cases' building blocks (framework-free)
 from paritybench.stats import median_ci
 
 PROFILES = ("quick", "default", "full")  # quick: the headline answer in < 60 s (n 1e3 and 1e6, sgd, f32)
@@ -26,7 +27,6 @@ DEVICES = ("cpu", "gpu")
 BACKENDS = ("reference", "torch", "jax")
 VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
 TUNED = {"torch": ("compiled-tuned",), "jax": ("scan-tuned",)}  # the tuned tier (not in quick)
-OPS = ("read", "sin", "cos", "sincos", "rest")  # impls.spec.OPS
 FUSED = {"torch": ("compiled", "eager"), "jax": ("scan", "jit")}  # fused variant, its one-step sibling
 OPTIMIZERS = ("sgd", "adam")
 DTYPE_TAG = {"float32": "f32", "float64": "f64"}

@@ -78,10 +78,7 @@ def main(argv=None) -> int:
     else:
         mod.initialize(timeout, cfg["device"])
     data = datamod.load(cfg["data"]) if cfg.get("data") else datamod.generate(Problem(**cfg["problem"]))
-    r = dict(cfg["recipe"])
-    if isinstance(r.get("w0"), list):
-        r["w0"] = tuple(r["w0"])
-    recipe = Recipe(**r)
+    recipe = Recipe(**cfg["recipe"])  # an ensemble's w0 list is taken as it is
     if cfg.get("shard") == "ensemble":
         return _ensemble(mod, cfg, data, recipe, rank, world, Path(outdir))
     runner = mod.prepare(data, recipe, cfg["variant"], cfg["device"], rank, world)

@@ -142,6 +142,9 @@ def tuned_loss_and_grads(w, x, y, q, xmax):
     return jax.lax.cond(small, _poly_loss_and_grads, loss_and_grads, w, x, y, q)
 
 
+_tuned_loss_and_grads_jit = jax.jit(tuned_loss_and_grads)  # a Runner's final loss
+
+
 def make_optimizer(recipe: Recipe) -> optax.GradientTransformation:
     """optax with the suite's semantics: the same updates as ``torch_backend.make_optimizer``.
 
@@ -275,7 +278,7 @@ class Runner:
     def trajectory(self) -> Trajectory:
         with self._precision():
             if self.tuned:
-                final, _ = jax.jit(tuned_loss_and_grads)(self.w, self.x, self.y, self.q, self.xmax)
+                final, _ = _tuned_loss_and_grads_jit(self.w, self.x, self.y, self.q, self.xmax)
             else:
                 final, _ = loss_and_grads(self.w, self.x, self.y, self.q)
             E = self.recipe.ensemble
@@ -330,8 +333,8 @@ def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tie
     with precision(dtype, tuned):
         x, y, _ = _columns(data, dtype, dev, "mse")
         wv = jax.device_put(np.atleast_1d(np.asarray(w, dtype=np.float64)).astype(dtype), dev)
-    if tuned and float(np.max(np.abs(w))) * float(data.x.max()) >= poly.T_MAX:
-        raise invalid("w", w, f"|w| max(x) below {poly.T_MAX:g} for the tuned tier's ops")
+    if tuned:
+        poly.check_range(w, data.x.max())
 
     def member(w):  # scalar w: one ensemble member, vmapped like the step (an (E, n) layout)
         t = w * x

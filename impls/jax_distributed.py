@@ -136,7 +136,3 @@ def gather_members(w: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def prepare(data: Data, recipe: Recipe, variant: str, device: str, rank: int, world: int) -> Runner:
     return Runner(data, recipe, variant, device, rank, world)
-
-
-def engine_info() -> dict:
-    return {"engine": ENGINE, "jax": jax.__version__, "devices": [str(d) for d in jax.devices()]}

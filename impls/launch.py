@@ -88,8 +88,9 @@ def run(config: dict, processes: int, timeout: float = 300.0, env: dict | None =
                 bad = [(r, c) for r, c in enumerate(codes) if c not in (None, 0)]
                 if bad:
                     r, c = bad[0]
+                    last = _last_line(logs[r])
                     raise Failed(f"processes: rank {r} of {processes} exited with status {c}"
-                                 + (f" ({_last_line(logs[r])})" if _last_line(logs[r]) else "")
+                                 + (f" ({last})" if last else "")
                                  + "; every other rank was stopped")
                 if all(c == 0 for c in codes):
                     break
@@ -113,7 +114,6 @@ def run(config: dict, processes: int, timeout: float = 300.0, env: dict | None =
             "ranks_identical": all(np.array_equal(r["w"], w0) for r in res),
             "seconds": [float(r["seconds"]) for r in res],
             "comm_seconds": [float(r["comm_seconds"]) for r in res], "wall_seconds": wall}
-    cfg = config
-    traj = Trajectory(cfg["backend"], cfg["variant"], cfg["device"], cfg["recipe"]["dtype"], w0,
+    traj = Trajectory(config["backend"], config["variant"], config["device"], config["recipe"]["dtype"], w0,
                       res[0]["loss"], seconds=float(res[0]["seconds"]), meta=info)
     return traj, info

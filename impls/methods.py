@@ -248,13 +248,9 @@ def convergence_map(backend: str, x_maxes, lrs, methods, variant: str | None = N
 def _sharded(backend, variant, device, recipe: Recipe, method: str, n: int, x_max: int, seed: int,
              processes: int, timeout: float) -> Trajectory:
     """One cell's ensemble split over ``processes`` local processes (``impls.launch``)."""
-    from dataclasses import asdict
-
     from . import launch
-    r = asdict(recipe)
-    r["w0"] = list(recipe.w0_array)
     cfg = {"backend": backend, "variant": registry.check_variant(backend, variant), "device": device,
-           "problem": {"n": n, "x_max": x_max, "seed": seed}, "recipe": r, "shard": "ensemble",
+           "problem": {"n": n, "x_max": x_max, "seed": seed}, "recipe": recipe.to_dict(), "shard": "ensemble",
            "method": method, "x_max": x_max, "seed": seed}
     traj, _ = launch.run(cfg, processes, timeout)
     return traj

@@ -50,6 +50,14 @@ P1, P2, P3 = _parts()
 TWO_OVER_PI = float(2 / Decimal(_PI) * 1)  # 2/pi rounded to float64; k is rounded anyway
 
 
+def check_range(w, x_max: float) -> None:
+    """ValueError (the suite's one line) unless max|w| x_max < T_MAX: the tuned tier's ops take no
+    fallback, so their arguments must lie in the polynomials' range."""
+    if float(np.max(np.abs(w))) * float(x_max) >= T_MAX:
+        from .spec import invalid
+        raise invalid("w", w, f"|w| max(x) below {T_MAX:g} for the tuned tier's ops")
+
+
 def sin_coefficients(dtype: str) -> list[float]:
     """(-1)^j / (2j+1)!, j = 0 .. SIN_TERMS - 1: sin r = r sum_j a_j z^j, z = r^2."""
     return [(-1) ** j / factorial(2 * j + 1) for j in range(SIN_TERMS[dtype])]

@@ -178,6 +178,13 @@ class Recipe:
         """float64 (E,) initial weights (rounded to ``dtype`` by each backend)."""
         return np.atleast_1d(np.asarray(self.w0, dtype=np.float64))
 
+    def to_dict(self) -> dict:
+        """Every field, JSON-able (an ensemble's w0 as a list): ``Recipe(**d)`` gives it back."""
+        from dataclasses import asdict
+        d = asdict(self)
+        d["w0"] = list(self.w0) if isinstance(self.w0, tuple) else self.w0
+        return d
+
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:

@@ -137,8 +137,3 @@ def gather_members(w: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def prepare(data: Data, recipe: Recipe, variant: str, device: str, rank: int, world: int) -> Runner:
     return Runner(data, recipe, variant, device, rank, world)
-
-
-def engine_info() -> dict:
-    return {"engine": ENGINE, "torch": torch.__version__, "backend": dist.get_backend() if dist.is_initialized() else None,
-            "numpy": np.__version__}

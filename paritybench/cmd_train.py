@@ -157,7 +157,7 @@ def run(args) -> int:
         dist = None
         if args.processes > 1 and b != "reference":
             from impls import launch
-            cfg = {"backend": b, "variant": v, "device": device, "recipe": _recipe_dict(recipe), "shard": args.shard,
+            cfg = {"backend": b, "variant": v, "device": device, "recipe": recipe.to_dict(), "shard": args.shard,
                    **({"data": str(Path(args.data).resolve())} if args.data else
                       {"problem": {k: problem[k] for k in ("n", "x_max", "seed")}})}
             try:
@@ -195,7 +195,7 @@ def run(args) -> int:
         for pair in agreement["pairs"]:
             print(f"  {pair['a']} vs {pair['b']}: {_horizon_text(pair['horizon'])}")
     if args.json:
-        doc = {"problem": problem, "recipe": _recipe_dict(recipe), "method": args.method, "runs": runs,
+        doc = {"problem": problem, "recipe": recipe.to_dict(), "method": args.method, "runs": runs,
                "agreement": agreement}
         write_new(args.json, json.dumps(doc, indent=1), field="json")
         print(f"wrote {args.json}")
@@ -241,13 +241,6 @@ def _rows(a: np.ndarray, E: int) -> list:
 
 def _scalar(a: np.ndarray, E: int):
     return float(a[0]) if E == 1 else [float(v) for v in a]
-
-
-def _recipe_dict(r: Recipe) -> dict:
-    from dataclasses import asdict
-    d = asdict(r)
-    d["w0"] = list(r.w0) if isinstance(r.w0, tuple) else r.w0
-    return d
 
 
 def _fmt(a, spec: str = ".8f") -> str:

@@ -26,10 +26,10 @@ from statistics import median
 from . import verdict as V
 from .render import Column, Table, pct, seconds, short, si, times
 from .resultfile import Case, Run
+from impls.spec import OPS  # the step's building blocks, in the order of the op tables
 
 STEP_KINDS = ("throughput", "tuned")  # training steps; the tuned tier is gated like the default
 GATED = STEP_KINDS + ("op",)  # judged on their paired floor ratios (ops: one process, rounds only)
-OPS = ("read", "sin", "cos", "sincos", "rest")  # impls.spec.OPS, in the order of the tables
 
 
 # ---------------------------------------------------------------- one run

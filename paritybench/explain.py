@@ -22,6 +22,7 @@ best; the tuned tier is compared in lines of its own ("best of each framework, a
 """
 from __future__ import annotations
 
+from .answer import _central
 from .render import Column, Table, power10, times
 from .resultfile import Case, Run
 
@@ -52,7 +53,6 @@ def _ops(run: Run) -> dict:
 
 def seconds(c: Case) -> float:
     """A step's seconds: the median of its processes' medians (``answer._central``)."""
-    from .answer import _central
     return _central(c)
 
 
@@ -106,9 +106,9 @@ def attributions(run: Run) -> list[dict]:
     torch and best jax, and for the best of each in any tier: their ratio and each part's share."""
     ops = _ops(run)
     out = []
-    keys = sorted({_key(c) for c in _steps(run)}, key=lambda k: tuple(map(str, k)))
-    for key in keys:
-        here = [c for c in _steps(run) if _key(c) == key and parts(c, ops)]
+    steps = _steps(run)
+    for key in sorted({_key(c) for c in steps}, key=lambda k: tuple(map(str, k))):
+        here = [c for c in steps if _key(c) == key and parts(c, ops)]
         for scope, pool in (("default", [c for c in here if c.kind == "throughput"]), ("any tier", here)):
             t, j = _best(pool, "torch"), _best(pool, "jax")
             if t is None or j is None:
@@ -135,8 +135,9 @@ def sentence(a: dict) -> str:
 def goal_lines(run: Run, ratio: float = GOAL_RATIO) -> list[str]:
     """The goal of docs/gap.md per CPU shape: best JAX (any tier) within ``ratio`` of best torch."""
     out = []
-    for key in sorted({_key(c) for c in _steps(run) if c.get("device") == "cpu"}, key=lambda k: tuple(map(str, k))):
-        pool = [c for c in _steps(run) if _key(c) == key]
+    steps = _steps(run)
+    for key in sorted({_key(c) for c in steps if c.get("device") == "cpu"}, key=lambda k: tuple(map(str, k))):
+        pool = [c for c in steps if _key(c) == key]
         t, j = _best(pool, "torch"), _best(pool, "jax")
         if t is None or j is None:
             continue

@@ -53,6 +53,14 @@ def write_new(path: str | Path, text: str, field: str = "json") -> Path:
     return p
 
 
+def newest_json(directory: str | Path, pattern: str) -> tuple[Path, dict] | None:
+    """(path, parsed JSON) of the last file matching ``pattern`` in ``directory`` by name (names
+    end in a time stamp), or None where there is none: what a study's report block renders."""
+    import json
+    files = sorted(Path(directory).glob(pattern))
+    return (files[-1], json.loads(files[-1].read_text())) if files else None
+
+
 def new_path(directory: str | Path, stem: str, suffix: str = ".json") -> Path:
     """A path in ``directory`` that does not exist yet: stem.json, stem-2.json, ..."""
     d = Path(directory)

@@ -18,6 +18,7 @@ from pathlib import Path
 from statistics import median
 
 from . import report_gap, report_scale, resultfile
+from .files import newest_json
 from .render import power10, us
 from .resultfile import Case, Run
 
@@ -151,15 +152,14 @@ def block_memory(run: Run) -> str:
 def block_malloc(run: Run) -> str:
     """The newest committed results/malloc-faults-*.json (bench/malloc_faults.py): page faults and
     time per step under glibc's default malloc policy and the bench's steady one."""
-    import json
-    files = sorted((ROOT / "results").glob("malloc-faults-*.json"))
-    if not files:
+    found = newest_json(ROOT / "results", "malloc-faults-*.json")
+    if found is None:
         return "no committed results/malloc-faults-*.json (python -m bench.malloc_faults)\n"
-    doc = json.loads(files[-1].read_text())
+    path, doc = found
     by = {}
     for r in doc["rows"]:
         by.setdefault(r["case"], {})[r["mode"]] = r
-    out = [f"`results/{files[-1].name}`: {doc.get('cpu_model')}, {doc.get('libc')}, {doc['steps']} steps per "
+    out = [f"`results/{path.name}`: {doc.get('cpu_model')}, {doc.get('libc')}, {doc['steps']} steps per "
            "case after 16 warm-up steps, one fresh process per row, one thread.", "",
            "| case | glibc default: faults/step | time/step | steady: faults/step | time/step |",
            "|---|---|---|---|---|"]

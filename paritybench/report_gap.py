@@ -2,10 +2,10 @@
 the committed baseline, and the gap study (bench/gap_study.py) from its newest committed JSON."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from . import compare, explain
+from .files import newest_json
 from .render import power10, render, us
 from .resultfile import Run
 
@@ -27,13 +27,13 @@ def block_gap_explain(run: Run) -> str:
 
 
 def block_gap_study(run: Run) -> str:
-    files = sorted((ROOT / "results").glob("gap-study-*.json"))
-    if not files:
+    found = newest_json(ROOT / "results", "gap-study-*.json")
+    if found is None:
         return "no committed results/gap-study-*.json (python -m bench.gap_study)\n"
-    doc = json.loads(files[-1].read_text())
+    path, doc = found
     num = doc.get("numeric") or {}
     v = doc.get("versions") or {}
-    out = [f"`results/{files[-1].name}`: {num.get('cpu_model')}, one thread, n = {power10(doc['n'])} float32, "
+    out = [f"`results/{path.name}`: {num.get('cpu_model')}, one thread, n = {power10(doc['n'])} float32, "
            f"{doc['rounds']} rounds round robin, medians; jax {v.get('jax')}, jaxlib {v.get('jaxlib')}, "
            f"torch {v.get('torch')}, numpy {v.get('numpy')}.", "",
            "**One sin over 1e6 float32 arguments, ns per element**", "",

@@ -3,9 +3,9 @@ results/scale-study-*.json (bench/scale_study.py): step time against P, the all-
 the latency model's prediction beside the measurement."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from .files import newest_json
 from .render import power10, us
 from .resultfile import Run
 
@@ -13,14 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def block_scale_study(run: Run) -> str:
-    files = sorted((ROOT / "results").glob("scale-study-*.json"))
-    if not files:
+    found = newest_json(ROOT / "results", "scale-study-*.json")
+    if found is None:
         return "no committed results/scale-study-*.json (python -m bench.scale_study)\n"
-    doc = json.loads(files[-1].read_text())
+    path, doc = found
     v = doc.get("versions") or {}
     dp = [r for r in doc["rows"] if r.get("shard", "data") == "data"]
     ens = [r for r in doc["rows"] if r.get("shard") == "ensemble"]
-    out = [f"`results/{files[-1].name}`: {doc.get('cpu_model')}, {doc['cpus']} CPUs, each rank pinned to its own CPU, "
+    out = [f"`results/{path.name}`: {doc.get('cpu_model')}, {doc['cpus']} CPUs, each rank pinned to its own CPU, "
            f"float32 SGD on the seed's problem, {dp[0]['steps']} timed steps after one warm-up step; "
            f"torch {v.get('torch')}, jax {v.get('jax')}.", "",
            "| framework | n | P | per step (slowest rank) | speedup vs P = 1 | all-reduce per step | "

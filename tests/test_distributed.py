@@ -33,12 +33,9 @@ ONE_PROCESS_VARIANT = {"torch": "eager", "jax": "jit"}
 
 
 def _config(backend: str, dtype: str, steps: int = STEPS, opt: str = "sgd") -> dict:
-    r = Recipe(**OPTIMIZERS[opt], steps=steps, dtype=dtype)
     return {"backend": backend, "variant": ONE_PROCESS_VARIANT[backend], "device": "cpu",
             "problem": {"n": PROBLEM.n, "x_max": PROBLEM.x_max, "seed": PROBLEM.seed},
-            "recipe": {"optimizer": r.optimizer, "lr": r.lr, "w0": r.w0, "steps": r.steps, "dtype": r.dtype,
-                       "momentum": r.momentum, "nesterov": r.nesterov, "beta1": r.beta1, "beta2": r.beta2,
-                       "eps": r.eps, "loss": r.loss}}
+            "recipe": Recipe(**OPTIMIZERS[opt], steps=steps, dtype=dtype).to_dict()}
 
 
 def _workers_alive() -> list[int]:
