@@ -16,7 +16,9 @@ Bad values end the run with one line and a non-zero exit before any benchmark ru
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
 ``--benchmark-json PATH`` if given, else to a new ``results/bench-<profile>-cpu<T>-<time>.json``.
 It is enriched here: floor ratios in every step case's ``extra_info`` (throughput and tuned: own
-floor, fastest floor, the machine's floor) and versions, device names and thread counts in
+floor, fastest floor, the machine's floor), a roofline in every step case (the bytes a step
+must move over the device's copy bandwidth, measured at the end of the run: bench/bandwidth.py,
+``paritybench.bandwidth`` in the JSON) and versions, device names and thread counts in
 ``machine_info``. Op cases (bench/test_ops.py) and the tuned tier run in the default and full
 profiles; the summary lists the tuned tier apart from the default table. Cases of other kinds (``extra_info['kind']`` not
 throughput/floor, e.g. the agreement runs) pass through untouched and are listed apart.
@@ -418,8 +420,15 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
-    timing.add_floor_ratios([b.get("extra_info", {}) for b in output_json.get("benchmarks", [])])
-    output_json["paritybench"] = {"profile": _SETTINGS.get("profile"), "processes": _SETTINGS.get("processes"),
+    infos = [b.get("extra_info", {}) for b in output_json.get("benchmarks", [])]
+    timing.add_floor_ratios(infos)
+    bandwidth = {}
+    if not _SETTINGS.get("interrupted"):  # an interrupted run is saved at once, unmeasured
+        from bench import bandwidth as bw
+        for device in sorted({i["device"] for i in infos if i.get("kind") in timing.STEP_KINDS}):
+            bandwidth[device] = bw.measure(device, _SETTINGS.get("backends") or timing.BACKENDS)
+    timing.add_rooflines(infos, bandwidth)
+    output_json["paritybench"] = {"bandwidth": bandwidth,"profile": _SETTINGS.get("profile"), "processes": _SETTINGS.get("processes"),
                                   "wall_seconds": time.time() - _STARTED[0],
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
                                   "planted": _SETTINGS.get("plant") or {},

@@ -19,18 +19,22 @@ import time
 from dataclasses import dataclass
 from statistics import median
 
+from impls.registry import DEVICE_ONLY  # framework-free, as impls.spec
 from impls.spec import OPS  # noqa: F401 - the op cases' building blocks (framework-free)
 from paritybench.stats import median_ci
 
 PROFILES = ("quick", "default", "full")  # quick: the headline answer in < 60 s (n 1e3 and 1e6, sgd, f32)
 DEVICES = ("cpu", "gpu")
 BACKENDS = ("reference", "torch", "jax")
-VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
+VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled", "graphed"), "jax": ("jit", "scan")}
 TUNED = {"torch": ("compiled-tuned",), "jax": ("scan-tuned",)}  # the tuned tier (not in quick)
 FUSED = {"torch": ("compiled", "eager"), "jax": ("scan", "jit")}  # fused variant, its one-step sibling
 OPTIMIZERS = ("sgd", "adam")
 DTYPE_TAG = {"float32": "f32", "float64": "f64"}
 FLOAT64_N = 100_000          # the one size also timed in float64
+GPU_SIZES = (10_000_000, 100_000_000)  # a GPU's default profile adds these (float32): bandwidth decides
+GPU_FLOAT64_N = 10_000_000   # and this one in float64
+ITEMSIZE = {"float32": 4, "float64": 8}
 OP_SHAPES = (("float32", 1_000_000, 1), ("float64", FLOAT64_N, 1))  # (dtype, n, E) of the op cases
 WIDE_E, WIDE_N = 1024, 1000  # the ensemble width timed at n = 1e3
 X_MAX, SEED, LR = 1000, 0, 4e-4  # the seed question's data and learning rate
@@ -147,14 +151,19 @@ class Op:
         return Floor(self.backend, self.device, self.dtype, self.n, self.E)
 
 
-def shapes(profile: str) -> list[tuple[str, int, int]]:
+def shapes(profile: str, device: str = "cpu") -> list[tuple[str, int, int]]:
     """(dtype, n, E) of the profile: float32 at every n with E = 1, E = 1024 at n = 1e3, float64 once
-    (quick: float32, E = 1 only)."""
+    (quick: float32, E = 1 only); on a GPU, default and full add GPU_SIZES in float32 and
+    GPU_FLOAT64_N in float64, where memory bandwidth, not launches, decides."""
     out = [("float32", n, 1) for n in sizes(profile)]
     if profile == "quick":
         return out
+    if device == "gpu":
+        out += [("float32", n, 1) for n in GPU_SIZES if n not in sizes(profile)]
     out.append(("float32", WIDE_N, WIDE_E))
     out.append(("float64", FLOAT64_N, 1))
+    if device == "gpu":
+        out.append(("float64", GPU_FLOAT64_N, 1))
     return out
 
 
@@ -162,13 +171,14 @@ def cases(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Case]:
     """The matrix, in a stable order: device, shape, optimizer, backend, variant."""
     out = []
     for device in devices:
-        for dtype, n, E in shapes(profile):
+        for dtype, n, E in shapes(profile, device):
             for opt in OPTIMIZERS[:1] if profile == "quick" else OPTIMIZERS:
                 for b in backends:
                     if b == "reference" and device != "cpu":
                         continue  # numpy has no GPU; not a skip, not a case
                     tuned = TUNED.get(b, ()) if profile != "quick" else ()
-                    out += [Case(b, v, device, dtype, n, opt, E) for v in VARIANTS[b] + tuned]
+                    out += [Case(b, v, device, dtype, n, opt, E) for v in VARIANTS[b] + tuned
+                            if DEVICE_ONLY.get(v, (device,))[0] == device]  # graphed: GPU only
     return out
 
 
@@ -177,11 +187,10 @@ def ops(profile: str, devices=DEVICES, backends=BACKENDS) -> list[Op]:
     (quick: none); numpy's default tier only (its tuned tier is a correctness mirror)."""
     if profile == "quick":
         return []
-    here = set(shapes(profile))
     out = []
     for device in devices:
         for dtype, n, E in OP_SHAPES:
-            if (dtype, n, E) not in here:
+            if (dtype, n, E) not in shapes(profile, device):
                 continue
             for b in backends:
                 if b == "reference" and device != "cpu":
@@ -379,6 +388,28 @@ def add_floor_ratios(infos: list[dict]) -> list[dict]:
         f = own.get((i["backend"],) + _floor_key(i))
         i["floor_seconds_per_step"] = f
         i["floor_ratio"] = i["seconds_per_step"] / f if f else None
+    return infos
+
+
+def step_bytes(dtype: str, n: int, E: int) -> int:
+    """Bytes a step must move at least: x and y (n each, ``dtype``) read once. The weights, the
+    optimizer state and the history (E values each) are left out: at most 0.1% here but at
+    E = 1024, n = 1e3, where the sin and cos of n x E products, not memory, decide."""
+    return 2 * n * ITEMSIZE[dtype]
+
+
+def add_rooflines(infos: list[dict], bandwidth: dict) -> list[dict]:
+    """Fill roofline_bytes_per_step, roofline_seconds_per_step (bytes / the device's copy bandwidth
+    measured in the run, ``bandwidth[device]["bytes_per_second"]``) and roofline_ratio (seconds per
+    step / roofline seconds) of every step info in place; None where the device has no measurement."""
+    for i in infos:
+        if i.get("kind") not in STEP_KINDS:
+            continue
+        bps = (bandwidth.get(i["device"]) or {}).get("bytes_per_second")
+        nbytes = step_bytes(i["dtype"], i["n"], i["E"])
+        i["roofline_bytes_per_step"] = nbytes
+        i["roofline_seconds_per_step"] = nbytes / bps if bps else None
+        i["roofline_ratio"] = i["seconds_per_step"] / i["roofline_seconds_per_step"] if bps else None
     return infos
 
 

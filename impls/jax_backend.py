@@ -359,6 +359,21 @@ def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tie
     return run
 
 
+def copy(nbytes: int, device: str = "cpu"):
+    """k -> None: k ``jax.device_put(src, dev, may_alias=False)`` (a new buffer on the same device:
+    a device-to-device copy) of an nbytes float32 buffer, finished on device."""
+    dev = jax_device(device)
+    src = jax.device_put(np.ones(nbytes // 4, np.float32), dev)
+
+    def run(k: int) -> None:
+        out = None
+        for _ in range(k):
+            out = jax.device_put(src, dev, may_alias=False)
+        synchronize(out)
+
+    return run
+
+
 def predict(x: np.ndarray, w: float, dtype: str, device: str = "cpu") -> np.ndarray:
     """bool (n,): jnp.sin(w x)**2 >= 0.5 for integers x (n,), jitted, in ``dtype``."""
     dev = jax_device(device)

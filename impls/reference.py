@@ -149,6 +149,20 @@ def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tie
     return run
 
 
+def copy(nbytes: int, device: str = "cpu"):
+    """k -> None: k ``np.copyto`` of an nbytes buffer (float32, pages touched) into another."""
+    if canonical_device(device) != "cpu":
+        raise invalid("device", device, "cpu (the numpy reference runs on the CPU only)")
+    src = np.ones(nbytes // 4, np.float32)
+    dst = np.zeros_like(src)
+
+    def run(k: int) -> None:
+        for _ in range(k):
+            np.copyto(dst, src)
+
+    return run
+
+
 def predict(x: np.ndarray, w: float, dtype: str, device: str = "cpu") -> np.ndarray:
     """bool (n,): sin(w x)^2 >= 0.5 ("odd") for integers x (n,), evaluated in numpy's ``dtype``."""
     dt = np.dtype(dtype)

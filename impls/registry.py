@@ -13,9 +13,11 @@ from .spec import Backend, Data, Recipe, Trajectory, canonical_device, invalid
 
 BACKENDS = ("reference", "torch", "jax")
 DEFAULT_VARIANT = {"reference": "numpy", "torch": "eager", "jax": "jit"}
-VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled", "compiled-tuned"),
+VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled", "graphed", "compiled-tuned"),
             "jax": ("jit", "scan", "scan-tuned")}
 TIER = {"compiled-tuned": "tuned", "scan-tuned": "tuned"}  # every other variant: "default"
+# variants that exist on one device only, and why (elsewhere they skip with this reason)
+DEVICE_ONLY = {"graphed": ("gpu", "a CUDA graph of K compiled steps; it needs device gpu")}
 _MODULES = {"reference": "impls.reference", "torch": "impls.torch_backend", "jax": "impls.jax_backend"}
 _FRAMEWORK = {"torch": "torch", "jax": "jax"}
 
@@ -34,10 +36,13 @@ def get(name: str) -> Backend:
         raise invalid("backend", name, f"an installed framework ({e})") from None
 
 
-def available(name: str, device: str = "cpu") -> tuple[bool, str]:
-    """(True, "") if backend ``name`` runs on ``device`` here, else (False, the reason)."""
+def available(name: str, device: str = "cpu", variant: str | None = None) -> tuple[bool, str]:
+    """(True, "") if backend ``name`` (and its ``variant``, if given) runs on ``device`` here,
+    else (False, the reason)."""
     _check_name(name)
     device = canonical_device(device)
+    if variant in DEVICE_ONLY and DEVICE_ONLY[variant][0] != device:
+        return False, f"variant {variant}: {DEVICE_ONLY[variant][1]}"
     if name in _FRAMEWORK and not installed(_FRAMEWORK[name]):
         return False, f"{_FRAMEWORK[name]} is not installed"
     return get(name).available(device)
@@ -66,8 +71,10 @@ def train(name: str, data: Data, recipe: Recipe, variant: str | None = None,
     """Train ``recipe`` on ``data`` with one backend/variant/device: the whole trajectory."""
     variant = check_variant(name, variant)
     device = canonical_device(device)
-    ok, why = available(name, device)
+    ok, why = available(name, device, variant)
     if not ok:
+        if variant in DEVICE_ONLY:
+            raise invalid("variant", variant, f"on device {device}: another variant ({why})")
         if device != "cpu":
             raise invalid("device", device, f"cpu for backend {name} here ({why})")
         raise invalid("backend", name, f"an installed framework ({why})")

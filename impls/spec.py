@@ -268,3 +268,7 @@ class Backend(Protocol):
            tier: str = "default"):
         """A callable k -> None: k fused passes of building block ``name`` (OPS) with the tier's
         sin and cos, finished on device; op "sincos" of the default tier is ``floor``."""
+
+    def copy(self, nbytes: int, device: str = "cpu"):
+        """A callable k -> None: k device-to-device copies of one buffer of ``nbytes`` bytes into
+        another, finished on device: the memory bandwidth of the roofline (bench/bandwidth.py)."""

@@ -3,14 +3,17 @@
 Variants
   eager     the seed's loop, literally: Linear(1, 1, bias=False) -> sin -> **2, MSELoss, torch.optim;
             on the seed's data its trajectory is the seed's, bit for bit.
-  compiled  the same weight, loss and torch.optim optimizer; forward, loss and gradient form one
-            torch.compile'd function with ``optimizer.step`` (``torch.func.grad_and_value``), so
-            inductor computes sin, cos and both sums in one pass over the data. Measured at n = 1e6
-            (one thread): forward + ``loss.backward()`` compiled apart cost 3.1x the floor (two
-            kernels, sin recomputed, Linear's mm left to a library call), one graph 1.4x.
+  compiled  the same weight, loss and torch.optim update; forward, loss and gradient
+            (``torch.func.grad_and_value``) and torch.optim's update function (``OptimUpdate``)
+            form one torch.compile'd function, so inductor computes sin, cos and both sums in one
+            pass over the data. Measured at n = 1e6 (one thread): forward + ``loss.backward()``
+            compiled apart cost 3.1x the floor (two kernels, sin recomputed, Linear's mm left to a
+            library call), one graph 1.4x.
+  graphed   (GPU only) the compiled step, K steps captured in one CUDA graph and replayed per
+            ``advance(K)``: one launch per K steps, as a JAX scan fuses them.
   compiled-tuned  the tuned tier (docs/gap.md): loss and gradient written out (spec's formulas)
             with sin and cos from one shared range reduction and two polynomials (``poly_sincos``,
-            impls/sincos.py), one torch.compile'd function with ``optimizer.step``; while
+            impls/sincos.py), one torch.compile'd function with torch.optim's update; while
             max|w| max|x| >= sincos.T_MAX (checked on the host before each step) the compiled
             step runs instead.
 Ensembles: Linear(1, E) broadcasts x (n, 1) to (n, E); the objective is the sum of the E members'
@@ -29,7 +32,7 @@ from . import sincos as poly
 from .spec import OPS, Data, Recipe, Trajectory, canonical_device, invalid
 
 name = "torch"
-variants = ("eager", "compiled", "compiled-tuned")
+variants = ("eager", "compiled", "graphed", "compiled-tuned")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -143,22 +146,43 @@ def _columns(data: Data, dtype: str, device: torch.device, loss: str):
     return tx, ty, q
 
 
-def _scalars_in(dtype: torch.dtype, fn):
-    """Call ``fn`` with torch's default dtype set to ``dtype``, restored after.
+class OptimUpdate:
+    """torch.optim's own update of one weight tensor, called as a function: ``torch.optim.sgd.sgd``
+    or ``torch.optim.adam.adam``, the functions ``Optimizer.step`` calls, with the optimizer's
+    settings and the state held here (momentum buffer; Adam's moments and step count).
 
-    torch.optim keeps Adam's step count as a tensor of the default dtype (float32); compiled, the
-    bias corrections 1 - beta^t are then computed from it in float32, an error of ~1e-8 in every
-    float64 step. With the default dtype float64 during the step, they are float64 as in eager.
+    For the compiled variants: ``optimizer.step()`` inside a compiled graph adds the Optimizer
+    object's guards and side effects, 1.7x the whole step at n = 1e3 on a CPU (88 against 53 us,
+    docs/gpu.md §torch overhead). The step count has the weight's dtype (a float64 run computes
+    Adam's bias corrections in float64, as eager does through ``.item()``); on a GPU it lives on
+    the device (``capturable``), as dynamo puts it for a compiled ``optimizer.step``. The momentum
+    buffer starts at zeros: with dampening 0, its first update gives g_1 exactly, as torch's
+    lazily cloned one does.
     """
-    def call():
-        old = torch.get_default_dtype()
-        torch.set_default_dtype(dtype)
-        try:
-            return fn()
-        finally:
-            torch.set_default_dtype(old)
 
-    return call
+    def __init__(self, optimizer: torch.optim.Optimizer, w: torch.Tensor):
+        group = optimizer.param_groups[0]
+        self.adam = isinstance(optimizer, torch.optim.Adam)
+        self.capturable = w.device.type == "cuda"
+        keys = (("beta1", "beta2", "lr", "weight_decay", "eps", "maximize", "amsgrad") if self.adam else
+                ("weight_decay", "momentum", "lr", "dampening", "nesterov", "maximize"))
+        self.settings = {k: group[k] for k in keys if k in group}
+        if self.adam:
+            self.settings["beta1"], self.settings["beta2"] = group["betas"]
+            self.exp_avg, self.exp_avg_sq = torch.zeros_like(w), torch.zeros_like(w)
+            self.step_count = torch.zeros((), dtype=w.dtype, device=w.device if self.capturable else "cpu")
+        else:
+            self.buffers = [torch.zeros_like(w) if group["momentum"] else None]
+
+    def __call__(self, w: torch.Tensor, g: torch.Tensor) -> None:
+        """w <- the optimizer's update of w by gradient g (same shape), in place."""
+        if self.adam:
+            from torch.optim.adam import adam
+            adam([w], [g], [self.exp_avg], [self.exp_avg_sq], [], [self.step_count], foreach=False,
+                 capturable=self.capturable, has_complex=False, **self.settings)
+        else:
+            from torch.optim.sgd import sgd
+            sgd([w], [g], self.buffers, foreach=False, **self.settings)
 
 
 def poly_sincos(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,7 +213,10 @@ def _allow_recompiles(limit: int = 1024) -> None:
 
 
 class Runner:
-    """The seed's training loop on the device; ``advance(k)`` runs k steps, history kept on device."""
+    """The seed's training loop on the device; ``advance(k)`` runs k steps, history kept on device.
+
+    Every step function returns (w before the step (E,), member losses before it (E,)): the
+    history, stacked once per ``advance`` (no copy op per step)."""
 
     def __init__(self, data: Data, recipe: Recipe, variant: str, device: str):
         self.recipe, self.variant, self.dtype = recipe, variant, recipe.dtype
@@ -200,13 +227,15 @@ class Runner:
         self.criterion = make_loss(recipe.ensemble, self.q)
         self.optimizer = make_optimizer(self.net.parameters(), recipe)
         self.train_step = self._seed_step
-        self._compiled = compiled = lambda fn: _scalars_in(_DTYPES[recipe.dtype], torch.compile(fn, dynamic=False))
-        if variant == "compiled":
+        self._graphs = {}  # graphed: k -> (CUDA graph of k steps, its static history buffers)
+        self._compiled = lambda fn: torch.compile(fn, dynamic=False)
+        if variant != "eager":
             _allow_recompiles()
-            self.train_step = compiled(self._one_graph_step)
+            self.update = OptimUpdate(self.optimizer, self.net.fc1.weight)
+        if variant in ("compiled", "graphed"):
+            self.train_step = self._compiled(self._one_graph_step)
         elif variant == "compiled-tuned":
-            _allow_recompiles()
-            fast, self._wide = compiled(self._poly_step), None
+            fast, self._wide = self._compiled(self._poly_step), None
             self.train_step = lambda: fast() if self._in_poly_range() else self._wide_step()
         self.ws, self.losses = [], []
         self.seconds = 0.0
@@ -217,37 +246,36 @@ class Runner:
         return self.criterion(self.net(self.x), self.y)
 
     def _seed_step(self):
-        """The seed's step: forward through the module, ``loss.backward()``, ``optimizer.step()``.
-
-        Returns the member losses (E,) before the update."""
+        """The seed's step: forward through the module, ``loss.backward()``, ``optimizer.step()``."""
+        before = self.net.fc1.weight.detach().reshape(-1).clone()
         self.optimizer.zero_grad()
         objective, members = self._forward()
         objective.backward()
         self.optimizer.step()
-        return members.detach()
+        return before, members.detach()
 
     def _one_graph_step(self):
         """The same step as one function for torch.compile: loss and gradient of the weight (E, 1)
-        by ``torch.func.grad_and_value``, then ``optimizer.step()``; returns the member losses (E,).
+        by ``torch.func.grad_and_value``, then torch.optim's update (``OptimUpdate``).
 
         Linear(1, E) applied to x (n, 1) is the outer product x w^T, written as a product so that
         inductor fuses it with sin, cos and both sums (it leaves an mm to a library call).
         """
-        weight = self.net.fc1.weight
+        w = self.net.fc1.weight.detach()
 
         def objective(w):
             return self.criterion(torch.sin(self.x * w.reshape(1, -1)) ** 2, self.y)
 
-        grad, (_, members) = torch.func.grad_and_value(objective, has_aux=True)(weight.detach())
-        weight.grad = grad
-        self.optimizer.step()
-        return members
+        grad, (_, members) = torch.func.grad_and_value(objective, has_aux=True)(w)
+        before = w.clone().reshape(-1)  # not w.reshape(-1).clone(): docs/bugs/inductor_clone_of_view.py
+        self.update(w, grad)
+        return before, members
 
     def _poly_step(self):
         """The tuned tier's step: L and dL/dw written out with ``poly_sincos``'s s and c,
-        L_e = mean_i q_i r^2, G_e = mean_i q_i 4 r s c x, r = s^2 - y; then ``optimizer.step()``."""
-        weight = self.net.fc1.weight
-        s, c = poly_sincos(self.x * weight.detach().reshape(1, -1))  # (n, E)
+        L_e = mean_i q_i r^2, G_e = mean_i q_i 4 r s c x, r = s^2 - y; then ``OptimUpdate``."""
+        w = self.net.fc1.weight.detach()
+        s, c = poly_sincos(self.x * w.reshape(1, -1))  # (n, E)
         r = s * s - self.y
         lt, gt = r * r, 4 * r * s * c * self.x
         if self.q is not None:
@@ -256,9 +284,9 @@ class Runner:
             members, grad = lt.mean().reshape(1), gt.mean().reshape(1)
         else:
             members, grad = lt.mean(dim=0), gt.mean(dim=0)
-        weight.grad = grad.reshape(-1, 1)
-        self.optimizer.step()
-        return members
+        before = w.clone().reshape(-1)  # not w.reshape(-1).clone(): docs/bugs/inductor_clone_of_view.py
+        self.update(w, grad.reshape(-1, 1))
+        return before, members
 
     def _in_poly_range(self) -> bool:
         return float(self.net.fc1.weight.detach().abs().max()) * self.xmax < poly.T_MAX
@@ -269,17 +297,44 @@ class Runner:
             self._wide = self._compiled(self._one_graph_step)
         return self._wide()
 
-    def _step(self, w_out, loss_out):
-        w_out.copy_(self.net.fc1.weight.detach().reshape(-1))
-        loss_out.copy_(self.train_step())
+    def _state(self) -> list[torch.Tensor]:
+        """Every tensor a step changes: the weight and the optimizer state."""
+        u = self.update
+        extra = [u.exp_avg, u.exp_avg_sq, u.step_count] if u.adam else [b for b in u.buffers if b is not None]
+        return [self.net.fc1.weight.detach()] + extra
+
+    def _capture(self, k: int):
+        """(CUDA graph of k compiled steps, w history (k, E), loss history (k, E)): the steps write
+        their history into the two static buffers. The first capture warms the compiled step up on a
+        side stream (torch.cuda.graphs' rule) and restores the state after, so no step is lost or
+        added; capturing records kernels without running them."""
+        if not self._graphs:
+            saved = [t.clone() for t in self._state()]
+            warm_up_for_capture(self.train_step, self.dev)
+            for t, v in zip(self._state(), saved):
+                t.copy_(v)
+        E = self.recipe.ensemble
+        w_hist = torch.empty((k, E), dtype=_DTYPES[self.dtype], device=self.dev)
+        l_hist = torch.empty_like(w_hist)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            for t in range(k):
+                before, members = self.train_step()
+                w_hist[t].copy_(before)
+                l_hist[t].copy_(members)
+        return graph, w_hist, l_hist
 
     def advance(self, k: int) -> None:
-        E = self.recipe.ensemble
         t0 = time.perf_counter()
-        w_hist = torch.empty((k, E), dtype=self.net.fc1.weight.dtype, device=self.dev)
-        l_hist = torch.empty_like(w_hist)
-        for t in range(k):
-            self._step(w_hist[t], l_hist[t])
+        if self.variant == "graphed":
+            if k not in self._graphs:
+                self._graphs[k] = self._capture(k)
+            graph, w_hist, l_hist = self._graphs[k]
+            graph.replay()
+            w_hist, l_hist = w_hist.clone(), l_hist.clone()
+        else:
+            w_steps, l_steps = zip(*(self.train_step() for _ in range(k)))
+            w_hist, l_hist = torch.stack(w_steps), torch.stack(l_steps)
         synchronize(self.dev)
         self.seconds += time.perf_counter() - t0
         self.ws.append(w_hist)
@@ -305,6 +360,8 @@ class Runner:
 def prepare(data: Data, recipe: Recipe, variant: str = "eager", device: str = "cpu") -> Runner:
     if variant not in variants:
         raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
+    if variant == "graphed" and canonical_device(device) != "gpu":
+        raise invalid("variant", variant, f"on device {device}: eager or compiled (a CUDA graph needs device gpu)")
     ok, why = available(device)
     if not ok:
         raise invalid("device", device, f"cpu for backend {name} here ({why})")
@@ -354,9 +411,57 @@ def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tie
         # ran on one thread and made the floor slower than a 2-thread training step
         return s.sum() if E == 1 else s.sum(dim=0)
 
+    if dev.type == "cuda":
+        return _graphed(lambda: one_pass(wt), dev)
+
     def run(k: int) -> None:
         for _ in range(k):
             one_pass(wt)
+        synchronize(dev)
+
+    return run
+
+
+def warm_up_for_capture(one, dev: torch.device, calls: int = 3) -> None:
+    """``calls`` calls of ``one`` on a side stream, joined back: what torch.cuda.graphs asks
+    before a capture (compilation, lazy inits and allocator pools happen outside the graph)."""
+    side = torch.cuda.Stream(dev)
+    side.wait_stream(torch.cuda.current_stream(dev))
+    with torch.cuda.stream(side):
+        for _ in range(calls):
+            one()
+    torch.cuda.current_stream(dev).wait_stream(side)
+
+
+def _graphed(one, dev: torch.device):
+    """k -> None: k calls of ``one`` (no state of its own) replayed from one CUDA graph per k,
+    captured on first use after a warm-up on a side stream (torch.cuda.graphs' rule): the floor
+    fused the way the graphed variant fuses its steps, one launch per call."""
+    graphs = {}
+
+    def run(k: int) -> None:
+        if not graphs:
+            warm_up_for_capture(one, dev)
+        if k not in graphs:
+            graphs[k] = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graphs[k]):
+                for _ in range(k):
+                    one()
+        graphs[k].replay()
+        synchronize(dev)
+
+    return run
+
+
+def copy(nbytes: int, device: str = "cpu"):
+    """k -> None: k ``dst.copy_(src)`` of an nbytes float32 buffer on the device, finished on device."""
+    dev = torch_device(device)
+    src = torch.ones(nbytes // 4, dtype=torch.float32, device=dev)
+    dst = torch.zeros_like(src)
+
+    def run(k: int) -> None:
+        for _ in range(k):
+            dst.copy_(src)
         synchronize(dev)
 
     return run

@@ -104,7 +104,13 @@ def selected_runs(backends, variants, device, processes: int = 1,
             continue
         for v in table[b]:
             if b == "reference" or not variants or v in variants:
-                pairs.append((b, v))
+                ok, why = registry.available(b, device, v)
+                if ok:
+                    pairs.append((b, v))
+                elif variants:
+                    raise invalid("variant", v, f"on device {device}: another one ({why})")
+                else:
+                    skipped.append(f"{b}-{v}: skipped ({why})")
     if not pairs:
         raise invalid("backend", " ".join(names), "at least one backend that runs here: "
                       + "; ".join(skipped))

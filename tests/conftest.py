@@ -7,9 +7,9 @@ import impls
 from impls import Problem
 
 
-def require(backend: str, device: str = "cpu") -> None:
-    """Skip (with the reason) unless ``backend`` runs on ``device`` here."""
-    ok, why = impls.available(backend, device)
+def require(backend: str, device: str = "cpu", variant: str | None = None) -> None:
+    """Skip (with the reason) unless ``backend`` (and ``variant``) runs on ``device`` here."""
+    ok, why = impls.available(backend, device, variant)
     if not ok:
         pytest.skip(f"{backend} on {device}: {why}")
 

@@ -30,15 +30,19 @@ def test_matrix_shape():
     cs = timing.cases("default")
     ids = [c.id for c in cs]
     assert len(ids) == len(set(ids))
-    # per device: 5 shapes x 2 optimizers x (5 default variants on cpu, 4 on gpu: numpy has no
-    # GPU; + 2 tuned on each)
-    assert len(cs) == 5 * 2 * (5 + 2) + 5 * 2 * (4 + 2)
-    assert {c.n for c in cs} == {1000, 100000, 1000000}
+    # cpu: 5 shapes x 2 optimizers x (5 default variants + 2 tuned); gpu: 8 shapes (the cpu's +
+    # n = 1e7, 1e8 in float32 and 1e7 in float64) x 2 optimizers x (5 default variants: numpy has
+    # no GPU, torch's graphed runs there only; + 2 tuned)
+    assert len(cs) == 5 * 2 * (5 + 2) + 8 * 2 * (5 + 2)
+    assert {c.n for c in cs if c.device == "cpu"} == {1000, 100000, 1000000}
+    assert {c.n for c in cs if c.device == "gpu"} == {1000, 100000, 1000000, 10**7, 10**8}
     assert {c.n for c in cs if c.E == 1024} == {1000}
-    assert {c.n for c in cs if c.dtype == "float64"} == {timing.FLOAT64_N}
+    assert {c.n for c in cs if c.dtype == "float64"} == {timing.FLOAT64_N, timing.GPU_FLOAT64_N}
+    assert {c.n for c in cs if c.dtype == "float64" and c.device == "cpu"} == {timing.FLOAT64_N}
     assert not [c for c in cs if c.backend == "reference" and c.device == "gpu"]
+    assert {c.device for c in cs if c.variant == "graphed"} == {"gpu"}
     full = timing.cases("full")
-    assert {c.n for c in full} - {c.n for c in cs} == {10_000_000}
+    assert {c.n for c in full if c.device == "cpu"} - {c.n for c in cs if c.device == "cpu"} == {10_000_000}
     # every case has its own framework's floor in the floor list (the default tier's floors: a
     # tuned case's floor is its tier's sin + cos pass, built with the case, bench/runners.py)
     assert {c.floor for c in cs} == set(timing.floors("default"))
@@ -421,3 +425,18 @@ def test_benchmark_json_given_as_an_open_file_as_pytest_benchmark_5_2_does(tmp_p
     assert user and path == target and f.closed and not target.exists()
     path, user = _output_path(Config(str(tmp_path / "other.json")), {"results_dir": tmp_path})
     assert user and path == tmp_path / "other.json"  # 5.3.x: the path itself
+
+
+def test_rooflines_are_the_bytes_over_the_measured_bandwidth():
+    infos = [_step("jax", "scan", 1_000_000, 2e-3), _step("torch", "compiled", 1000, 1e-4, E=1024),
+             {"kind": "floor", "device": "cpu", "dtype": "float32", "n": 1000, "E": 1, "seconds_per_pass": 1e-5}]
+    infos.append({**_step("jax", "jit", 1000, 1e-4), "device": "gpu"})
+    timing.add_rooflines(infos, {"cpu": {"bytes_per_second": 4e9}})
+    a, b, fl, gpu = infos
+    assert a["roofline_bytes_per_step"] == 8_000_000 and a["roofline_seconds_per_step"] == pytest.approx(2e-3)
+    assert a["roofline_ratio"] == pytest.approx(1.0)
+    # E = 1024 at n = 1e3: x and y read once, whatever E (sin and cos of n x E products decide there)
+    assert b["roofline_bytes_per_step"] == 8000 and b["roofline_ratio"] == pytest.approx(1e-4 / 2e-6)
+    assert "roofline_ratio" not in fl  # floors pass through
+    assert gpu["roofline_seconds_per_step"] is None and gpu["roofline_ratio"] is None  # no gpu bandwidth
+    assert timing.step_bytes("float64", 10, 3) == 160

@@ -27,7 +27,7 @@ def test_generate_is_seeded_and_the_seed_recipe():
 @pytest.mark.parametrize("backend,variant", CASES)
 def test_backends_train_on_the_same_arrays(backend, variant, dtype):
     """The x, y each prepared runner holds on its device equal data.as_dtype(dtype) exactly."""
-    require(backend)
+    require(backend, variant=variant)
     d = impls.generate(Problem(n=300, x_max=10**6, seed=5))
     x, y = d.as_dtype(dtype)
     runner = impls.get(backend).prepare(d, Recipe(steps=1, dtype=dtype), variant)

@@ -35,7 +35,7 @@ def tolerances():
 
 @pytest.mark.parametrize("backend,variant", CASES)
 def test_ensemble_equals_separate_runs(backend, variant):
-    require(backend)
+    require(backend, variant=variant)
     d = impls.generate(PROBLEM)
     ens = impls.train(backend, d, Recipe(**RECIPE, w0=W0), variant)
     assert ens.w.shape == ens.loss.shape == (RECIPE["steps"] + 1, len(W0)) and ens.ensemble == 3

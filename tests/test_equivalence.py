@@ -101,7 +101,7 @@ def test_reference_gradient_is_the_derivative(x_max, loss):
 def test_one_step_then_twenty_match_reference(backend, variant, opt, dtype, data):
     """advance(1), check step 1; advance(19), check all 20 steps (w and loss, every step); the
     tuned tier within tolerances derived from its polynomials' error bound."""
-    require(backend)
+    require(backend, variant=variant)
     ref, tol_w, tol_L = truth(opt, dtype, impls.TIER.get(variant, "default"))
     recipe = Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype=dtype)
     runner = impls.get(backend).prepare(data, recipe, variant)

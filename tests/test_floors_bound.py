@@ -35,3 +35,20 @@ def test_the_baseline_is_among_the_checked():
     from paritybench import report
     run = resultfile.load(report.baseline_path(), "baseline")
     assert sum(1 for c in run.cases.values() if c.kind in ("throughput", "tuned") and c.get("paired_ratios")) >= 50
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
+def test_every_step_case_has_its_roofline(path):
+    """A run that measured its copy bandwidth (``paritybench.bandwidth``, bench/bandwidth.py) gives
+    every step case a roofline: bytes / bandwidth > 0, and the step's ratio to it."""
+    import json
+    raw = json.loads(path.read_text())
+    bandwidth = (raw.get("paritybench") or {}).get("bandwidth")
+    if not bandwidth:
+        pytest.skip(f"{path.name}: no bandwidth measured (a file from before the roofline)")
+    steps = [b["extra_info"] for b in raw["benchmarks"] if b["extra_info"].get("kind") in ("throughput", "tuned")]
+    assert steps
+    for e in steps:
+        assert bandwidth[e["device"]]["bytes_per_second"] > 0
+        assert e["roofline_seconds_per_step"] > 0
+        assert e["roofline_ratio"] == pytest.approx(e["seconds_per_step"] / e["roofline_seconds_per_step"])

@@ -11,7 +11,7 @@ from conftest import require
 from test_equivalence import OPTIMIZERS, PROBLEM, STEPS, assert_steps, truth
 from tolerances import loss_grad_truth
 
-GPU_CASES = [("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan")]
+GPU_CASES = [("torch", "eager"), ("torch", "compiled"), ("torch", "graphed"), ("jax", "jit"), ("jax", "scan")]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -30,7 +30,7 @@ def test_gpu_loss_and_grad(backend, dtype):
 @pytest.mark.parametrize("opt", list(OPTIMIZERS))
 @pytest.mark.parametrize("backend,variant", GPU_CASES)
 def test_gpu_twenty_steps_match_reference(backend, variant, opt, dtype):
-    require(backend, "gpu")
+    require(backend, "gpu", variant)
     ref, tol_w, tol_L = truth(opt, dtype)
     traj = impls.train(backend, impls.generate(PROBLEM), Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype=dtype),
                        variant, "gpu")
@@ -44,7 +44,7 @@ def test_gpu_ensemble_and_cuda_spelling(backend, variant):
     require(backend, "gpu")
     d = impls.generate(PROBLEM)
     r = Recipe(optimizer="adam", lr=1e-2, w0=(1.5, 1.2, 1.9), steps=5, dtype="float64")
-    cpu = impls.train(backend, d, r, variant, "cpu")
+    cpu = impls.train(backend, d, r, "compiled" if variant == "graphed" else variant, "cpu")
     gpu = impls.train(backend, d, r, variant, "cuda")
     assert gpu.device == "gpu"
     # float64, 5 well-conditioned steps: both within ~1e-14 of each other (same bound as truth())
