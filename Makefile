@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-paths bench install clean-venv
+.PHONY: test test-paths bench gpu install clean-venv
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ test-paths: $(STAMP)
 # make bench PROFILE=quick: the headline answer in under a minute (bench/timing.py PROFILES)
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
+
+# On a GPU host, with the host's own packages (no venv, nothing installed; README "On a GPU host"):
+# the GPU tests, the GPU agreement cases and the GPU bench profile in one bounded run, one new JSON.
+GPU_PYTHON ?= python3
+gpu:
+	$(GPU_PYTHON) -m bench.gpu_host $(GPU_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

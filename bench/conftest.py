@@ -7,6 +7,9 @@ Options (each also an environment variable):
   --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default 1 (see below)
   --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
+  --deadline S                PARITYBENCH_DEADLINE  cases that would start S seconds or more after the
+                                                    run began skip with that reason (bench/gpu_host.py
+                                                    bounds a lent GPU's run this way); default none
   --processes P               PARITYBENCH_PROCESSES each throughput case timed in P processes (default 4:
                                                     this one + 3 replicas, bench/replicas.py; quick: 1)
   --malloc steady|default     PARITYBENCH_MALLOC    glibc malloc keeps freed memory (default steady: no
@@ -63,6 +66,7 @@ def pytest_addoption(parser):
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
     g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
     g.addoption("--malloc", default=None, help="steady (default: glibc keeps freed blocks up to 32 MiB, no page faults per step) | default (glibc's thresholds); env PARITYBENCH_MALLOC")
+    g.addoption("--deadline", default=None, help="seconds: cases that would start later skip with the reason; env PARITYBENCH_DEADLINE")
     g.addoption("--plant", default=None, help="CASE_ID=FACTOR,...: slow those cases down for real, to test the gate; env PARITYBENCH_PLANT")
 
 
@@ -101,8 +105,18 @@ def settings(config) -> dict:
         if cid not in known:
             raise ValueError(f"plant: got case {cid!r}; allowed: a throughput case id of profile "
                              f"{profile}, e.g. {next(iter(sorted(known)))}")
+    raw = _opt(config, "deadline", "PARITYBENCH_DEADLINE")
+    deadline = None
+    if raw is not None:
+        try:
+            deadline = float(raw)
+        except ValueError:
+            deadline = -1.0
+        if not 0 < deadline < float("inf"):
+            raise ValueError(f"deadline: got {raw!r}; allowed: a positive number of seconds")
     return {"profile": profile, "devices": devices, "backends": backends, "threads": threads,
-            "processes": processes, "malloc": malloc, "results_dir": results, "plant": plant}
+            "processes": processes, "malloc": malloc, "results_dir": results, "plant": plant,
+            "deadline": deadline}
 
 
 def _output_path(config, s: dict):
@@ -377,6 +391,13 @@ def pytest_runtest_logstart(nodeid, location):
     _PROGRESS["start"] = time.time()
 
 
+def pytest_runtest_setup(item):
+    """--deadline: a case that would start after it skips, with the reason, and is listed as such."""
+    deadline = _SETTINGS.get("deadline")
+    if deadline is not None and time.time() - _STARTED[0] >= deadline:
+        pytest.skip(f"deadline: the run's --deadline of {deadline:g} s was spent before this case")
+
+
 _TR = [None]
 _SKIPPED_IDS: set = set()
 
@@ -410,6 +431,10 @@ def pytest_runtest_logreport(report):
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info.update(frameworks.versions())
     machine_info["devices"] = frameworks.device_names()
+    machine_info["gpu"] = frameworks.gpu_info()
+    if os.environ.get("PARITYBENCH_GPU_HOST"):  # bench/gpu_host.py: its versions and the GPU tests' outcome
+        import json
+        machine_info["gpu_host"] = json.loads(os.environ["PARITYBENCH_GPU_HOST"])
     machine_info["threads"] = frameworks.thread_counts()
     machine_info["threads"]["set"] = _SETTINGS.get("threads")
     machine_info["malloc"] = frameworks.malloc_info()
@@ -432,6 +457,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
                                   "wall_seconds": time.time() - _STARTED[0],
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
                                   "planted": _SETTINGS.get("plant") or {},
+                                  "deadline": _SETTINGS.get("deadline"),
                                   "interrupted": bool(_SETTINGS.get("interrupted")),
                                   "not_run": [n for n in _PROGRESS["items"] if n not in _PROGRESS["done"]]}
 

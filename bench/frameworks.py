@@ -187,6 +187,33 @@ def device_names() -> dict:
     return out
 
 
+def gpu_info() -> dict:
+    """What a GPU result depends on beyond the frameworks: the CUDA torch was built with, the
+    driver and GPUs nvidia-smi reports, and JAX's CUDA plugin packages; {} on a machine without
+    nvidia-smi and without a CUDA torch."""
+    import shutil
+    import subprocess
+    out = {}
+    if loaded("torch"):
+        import torch
+        if torch.version.cuda:
+            out["torch_cuda"] = torch.version.cuda
+            out["cudnn"] = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    if shutil.which("nvidia-smi"):
+        try:
+            p = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.max.sm",
+                                "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+            out["nvidia_smi"] = [line.strip() for line in p.stdout.splitlines() if line.strip()]
+            out["driver"] = out["nvidia_smi"][0].split(",")[1].strip() if out["nvidia_smi"] else None
+        except (OSError, subprocess.TimeoutExpired, IndexError) as e:
+            out["nvidia_smi_error"] = str(e)
+    plugins = {d.metadata["Name"]: d.version for d in metadata.distributions()
+               if (d.metadata["Name"] or "").lower().startswith(("jax-cuda", "jax_cuda", "nvidia-cuda-runtime"))}
+    if plugins:
+        out["packages"] = dict(sorted(plugins.items()))
+    return out
+
+
 def skip_unless_runs(backend: str, device: str, chosen: dict | None = None) -> None:
     """pytest.skip, with the reason, unless ``backend`` runs on ``device`` here and both were
     selected (``chosen``: the bench_settings, whose devices/backends lists filter the matrix)."""

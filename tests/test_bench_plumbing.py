@@ -141,6 +141,8 @@ def _run_bench(*args, env=None):
     (["--threads", "0"], None, "threads: got '0'; allowed: an integer from 1"),
     (["--processes", "0"], None, "processes: got '0'; allowed: an integer from 1 to 16"),
     ([], {"PARITYBENCH_PROCESSES": "four"}, "processes: got 'four'; allowed: an integer from 1 to 16"),
+    (["--deadline", "-3"], None, "deadline: got '-3'; allowed: a positive number of seconds"),
+    ([], {"PARITYBENCH_DEADLINE": "soon"}, "deadline: got 'soon'; allowed: a positive number of seconds"),
     (["--benchmark-json", "pyproject.toml"], None,
      "benchmark-json: got 'pyproject.toml'; allowed: a path that does not exist yet"),
 ])
@@ -440,3 +442,42 @@ def test_rooflines_are_the_bytes_over_the_measured_bandwidth():
     assert "roofline_ratio" not in fl  # floors pass through
     assert gpu["roofline_seconds_per_step"] is None and gpu["roofline_ratio"] is None  # no gpu bandwidth
     assert timing.step_bytes("float64", 10, 3) == 160
+
+
+def test_cases_past_the_deadline_skip_with_the_reason_and_the_others_run(tmp_path):
+    """--deadline (seconds from the run's start): a case that would start later skips, with the
+    reason in the summary, and the run passes (a budget, not a failure); within it, cases run."""
+    out = tmp_path / "none.json"
+    args = ("--profile", "quick", "--backend", "reference", "--device", "cpu", "-p", "no:cacheprovider")
+    r = _run_bench(*args, "-k", "test_step or test_floor", "--deadline", "0.001", "--benchmark-json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "4 x deadline: the run's --deadline of 0.001 s was spent before this case" in r.stdout
+    assert not out.exists()  # nothing measured: pytest-benchmark saves nothing
+    out = tmp_path / "one.json"
+    r = _run_bench(*args, "-k", "test_floor and n1000-", "--deadline", "600", "--benchmark-json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(out.read_text())
+    assert doc["paritybench"]["deadline"] == 600 and doc["paritybench"]["skipped"] == []
+    assert [b["extra_info"]["kind"] for b in doc["benchmarks"]] == ["floor"]
+
+
+def test_gpu_host_command_plans_and_refuses_without_a_gpu():
+    """bench/gpu_host.py on a machine without a GPU: --dry-run prints the versions and the plan
+    (the GPU tests, then the GPU bench profile writing one new JSON); a real run ends with exit 2
+    and one line saying why; a bad budget is one line too."""
+    cmd = [sys.executable, "-m", "bench.gpu_host"]
+    r = subprocess.run(cmd + ["--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "versions: python" in r.stdout and "pytest-benchmark" in r.stdout
+    plans = [line for line in r.stdout.splitlines() if line.startswith("plan: ")]
+    assert "tests/test_gpu.py" in plans[0] and "--device gpu" in plans[1] and "--benchmark-json" in plans[1]
+    bad = subprocess.run(cmd + ["--budget", "5"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip() == "gpu_host: budget: got 5; allowed: 60 to 3600 seconds"
+    import impls
+    if impls.available("torch", "gpu")[0] or impls.available("jax", "gpu")[0]:
+        pytest.skip("a GPU is here: the refusal is not what this machine does")
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "torch on gpu: skipped (" in r.stdout and "jax on gpu: skipped (" in r.stdout
+    assert r.stderr.strip().startswith("gpu_host: device: no framework sees a GPU here")
+    assert len(r.stderr.strip().splitlines()) == 1
