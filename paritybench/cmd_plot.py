@@ -1,6 +1,6 @@
 """`paritybench plot RUN.json --out DIR`: the suite's pictures as PNGs in a new or empty directory.
 
-throughput.png (from RUN.json), seed.png, landscape.png and convergence.png (computed here, seconds).
+throughput.png and scaling.png (from RUN.json), seed.png, landscape.png and convergence.png (computed here, seconds).
 Existing PNGs are never overwritten: DIR must not exist yet or be empty. Prints how long it took.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import resultfile
 
-PICTURES = ("throughput", "seed", "landscape", "convergence")
+PICTURES = ("throughput", "scaling", "seed", "landscape", "convergence")
 
 
 def add_parser(sub) -> None:
@@ -89,13 +89,14 @@ def _draw(args, run_, out: Path, t0: float) -> int:
         print(run_.partial + " (throughput.png shows the cases measured)")
     for name in wanted:
         t = time.perf_counter()
-        if name == "throughput":
-            fig = plot.throughput(run_)
+        if name in ("throughput", "scaling"):
+            fig = getattr(plot, name)(run_)
             if fig is not None and run_.partial:
                 fig.text(0.99, 0.005, "PARTIAL RUN: interrupted, not every case was measured", color="crimson",
                          fontsize=9, ha="right", va="bottom")
             if fig is None:
-                print(f"throughput.png: skipped ({args.run_file} has no throughput case with E = 1)")
+                print(f"{name}.png: skipped ({args.run_file} has no throughput case with E = 1"
+                      + (" in float32)" if name == "scaling" else ")"))
                 continue
         elif name == "seed":
             fig = plot.seed()
@@ -104,7 +105,7 @@ def _draw(args, run_, out: Path, t0: float) -> int:
         else:
             fig = plot.convergence(plot.convergence_grid())
         path = out / f"{name}.png"
-        save_new(fig, path, Path(args.run_file).name if name == "throughput" else None)
+        save_new(fig, path, Path(args.run_file).name if name in ("throughput", "scaling") else None)
         plot.plt.close(fig)
         print(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
     print(f"plot: {len(wanted)} pictures in {time.perf_counter() - t0:.1f} s")

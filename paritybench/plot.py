@@ -1,6 +1,8 @@
 """The suite's pictures (matplotlib, Agg): each a function returning a Figure.
 
 throughput   steps/s against n, log-log, one line per backend-variant, floors dashed (from RUN.json)
+scaling      seconds per step against n, log-log, one line per backend-variant, the roofline (the
+             bytes a step must move over the run's copy bandwidth) in black (from RUN.json)
 seed         w against step for the seed's setup, torch and jax overlaid, pi/2 and the basin's
              edges pi/2 +- pi/(4 X) marked, the step where the two part (|w_t - w_j| > h/10)
 landscape    L(w) on [1, 2] for several x_max, with a zoom on each basin (float64 reference)
@@ -24,8 +26,8 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from .resultfile import Run  # noqa: E402
 
 COLORS = {"reference": "0.35", "torch": "#d95f02", "jax": "#1b6ec2"}
-MARKERS = {"numpy": "s", "eager": "o", "compiled": "^", "jit": "o", "scan": "^"}
-LINESTYLE = {"numpy": "-", "eager": ":", "compiled": "-", "jit": ":", "scan": "-"}
+MARKERS = {"numpy": "s", "eager": "o", "compiled": "^", "graphed": "D", "jit": "o", "scan": "^"}
+LINESTYLE = {"numpy": "-", "eager": ":", "compiled": "-", "graphed": "-.", "jit": ":", "scan": "-"}
 SEED = dict(n=1000, x_max=1000, seed=0, optimizer="sgd", lr=4e-4, w0=1.5, steps=100, dtype="float32")
 LANDSCAPE_X_MAX = (6, 32, 1000, 10000)
 CONV_X_MAX = (4, 8, 16, 32, 100, 1000)
@@ -78,6 +80,46 @@ def throughput(run: Run) -> plt.Figure | None:
     axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(f"Training throughput against data size (median of each case; dashed: the framework's "
                  f"floor)\n{run.path}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def scaling(run: Run) -> plt.Figure | None:
+    """Seconds per step vs n per (device, optimizer) panel, float32, E = 1, every step case of the
+    default tier, and the roofline (``roofline_seconds_per_step``) where the run measured it; None
+    if the run has no such case. Where a line meets the roofline, memory bandwidth decides."""
+    cases = [c for c in run.of_kind("throughput") if c.get("E") == 1 and c.get("dtype") == "float32"]
+    if not cases:
+        return None
+    panels = sorted({(str(c.get("device")), str(c.get("optimizer"))) for c in cases})
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 2.4, 5), squeeze=False)
+    has_roof = False
+    for ax, (device, opt) in zip(axes[0], panels):
+        mine = [c for c in cases if (str(c.get("device")), str(c.get("optimizer"))) == (device, opt)]
+        lines: dict[str, list] = {}
+        for c in mine:
+            lines.setdefault(c.label, []).append((c.get("n"), c.seconds, c))
+        for label, pts in sorted(lines.items()):
+            pts.sort(key=lambda p: p[0])
+            c = pts[0][2]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=_color(c.get("backend")),
+                    marker=MARKERS.get(c.get("variant"), "o"), ls=LINESTYLE.get(c.get("variant"), "-"),
+                    lw=1.6, ms=6, label=label)
+        roof = sorted({(c.get("n"), c.get("roofline_seconds_per_step")) for c in mine
+                       if isinstance(c.get("roofline_seconds_per_step"), (int, float))})
+        if roof:
+            has_roof = True
+            ax.plot([p[0] for p in roof], [p[1] for p in roof], color="black", ls="--", lw=1.4,
+                    label="roofline: 2 n x itemsize bytes / copy bandwidth")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("n, training samples per step")
+        ax.set_title(f"{opt}, {device}, float32, E = 1")
+        ax.grid(True, which="both", alpha=0.25)
+    axes[0][0].set_ylabel("seconds per step (median; lower is faster)")
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    note = "" if has_roof else " (no roofline: the run measured no bandwidth)"
+    fig.suptitle(f"Step time against data size{note}\n{run.path}", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -29,9 +29,9 @@ MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)",
 
 
 def baseline_path(root: Path = ROOT) -> Path:
-    """The committed baseline: the newest results/bench-*.json by the time stamp that ends its name
-    (bench-<profile>-cpu<T>-<YYYYmmddTHHMMSS>.json)."""
-    files = sorted((root / "results").glob("bench-*.json"), key=lambda p: (p.stem.rsplit("-", 1)[-1], p.name))
+    """The committed baseline: the newest CPU run, results/bench-<profile>-cpu<T>-<YYYYmmddTHHMMSS>.json,
+    by the time stamp that ends its name (a GPU host's bench-gpu-*.json is not the docs' baseline)."""
+    files = sorted((root / "results").glob("bench-*-cpu*-*.json"), key=lambda p: (p.stem.rsplit("-", 1)[-1], p.name))
     if not files:
         raise ValueError(f"baseline: got no results/bench-*.json under {root}; allowed: a committed run")
     return files[-1]

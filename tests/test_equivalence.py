@@ -15,7 +15,7 @@ from impls import BACKENDS, DTYPES, LOSSES, VARIANTS, Problem, Recipe
 from impls.spec import Data
 
 from conftest import require
-from tolerances import U, bound, loss_grad_truth, terms, trajectory_truth, trig_ulp
+from tolerances import POW_ULP, U, bound, loss_grad_truth, terms, trajectory_truth, trig_ulp
 
 CASES = [(b, v) for b in BACKENDS for v in VARIANTS[b]]
 X_MAX = [2, 10, 1000, 10**4, 10**6]
@@ -40,13 +40,13 @@ def data() -> Data:
 
 
 @functools.lru_cache(maxsize=None)
-def truth(opt: str, dtype: str, tier: str = "default"):
+def truth(opt: str, dtype: str, tier: str = "default", device: str = "cpu"):
     """(float64 reference trajectory, tol_w, tol_L) for OPTIMIZERS[opt] in dtype, with the tier's
-    sin/cos error bound (``tolerances.trig_ulp``)."""
+    sin/cos error bound (``tolerances.trig_ulp``) and the device's pow bound (``POW_ULP``)."""
     d = impls.generate(PROBLEM)
     ref = impls.train("reference", d, Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype="float64"))
     tol_w, tol_L, amp = trajectory_truth(d, Recipe(**OPTIMIZERS[opt], steps=STEPS, dtype=dtype),
-                                         ref.w[:, 0], trig_ulp(tier, dtype))
+                                         ref.w[:, 0], trig_ulp(tier, dtype), POW_ULP[device])
     assert amp < MAX_AMPLIFICATION, f"{opt}: perturbations amplified {amp:.3g}x: chaotic, pick another problem"
     return ref, tol_w, tol_L
 

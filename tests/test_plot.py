@@ -157,3 +157,27 @@ def test_bad_output_or_input_is_one_line_exit_2(kind, tmp_path, capsys):
     assert (str(run) if kind == "bad_run" else str(out)) in err
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sums} == sums
     assert not (tmp_path / "new").exists()
+
+
+def test_scaling_draws_step_time_and_the_roofline(tmp_path, capsys):
+    """scaling.png: seconds per step against n per (device, optimizer), the roofline in black
+    where the run measured a bandwidth; a run without one says so in the title."""
+    d = json.loads(RUN.read_text())
+    for b in d["benchmarks"]:
+        e = b["extra_info"]
+        if e.get("kind") == "throughput":
+            e["roofline_seconds_per_step"] = 2 * e["n"] * 4 / 1e10
+    p = tmp_path / "roof.json"
+    p.write_text(json.dumps(d))
+    fig = plot.scaling(resultfile.load(p, "run"))
+    roofs = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("roofline")]
+    panels = [ax for ax in fig.axes if ax.get_lines()]
+    assert roofs and len(roofs) == len(panels)
+    for ln in roofs:
+        np.testing.assert_allclose(ln.get_ydata(), 8 * np.asarray(ln.get_xdata(), float) / 1e10)
+    plot.plt.close(fig)
+    fig = plot.scaling(resultfile.load(RUN, "run"))
+    assert "no roofline" in fig._suptitle.get_text()
+    plot.plt.close(fig)
+    assert cli.main(["plot", str(p), "--out", str(tmp_path / "o"), "--only", "scaling"]) == 0
+    assert (tmp_path / "o" / "scaling.png").read_bytes()[:8] == PNG

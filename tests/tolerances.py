@@ -81,6 +81,21 @@ def loss_grad_truth(data: Data, w, dtype: str, loss: str = "mse", trig: float = 
 
 # --- trajectories -------------------------------------------------------------------------------
 C_OPT = 32  # roundings inside one optimizer update, counted generously (see trajectory_truth)
+# pow's error bound in ulps, per device, for Adam's bias corrections 1 - beta^t (trajectory_truth):
+# on a CPU, SLEEF's powf (Sleef_powf_u10, torch) and glibc's powf (XLA, numpy) are documented to
+# 1 ulp; on a GPU, CUDA's powf to 4 ulps (CUDA C++ Programming Guide, math appendix, "pow"),
+# pow (float64) to 2. docs/gpu.md §tolerances: a 1-ulp pow reproduces the H200's first Adam step.
+POW_ULP = {"cpu": 1.0, "gpu": 4.0}
+
+
+def bias_correction_error(beta: float, t: int, u: float, pow_ulp: float) -> float:
+    """Relative error bound of 1 - fl(beta)^t computed with a pow within ``pow_ulp`` ulps: the
+    absolute error of the power (beta rounded to the dtype, <= u/2 as beta < 1, raised to t:
+    t beta^(t-1) u/2; pow's own <= pow_ulp ulp(beta^t) <= pow_ulp 2u beta^t) over 1 - beta^t,
+    which the subtraction leaves exact (Sterbenz) and so amplifies by 1 / (1 - beta^t): 1000x
+    for beta = 0.999 at t = 1."""
+    power = beta ** t
+    return (t * beta ** (t - 1) * u / 2 + pow_ulp * 2 * u * power) / (1 - power)
 
 
 def _grad(data: Data, w: np.ndarray, loss: str) -> np.ndarray:
@@ -122,7 +137,8 @@ def sensitivities(data: Data, recipe: Recipe):
     return Sw, Sg
 
 
-def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray, trig: float = TRIG_ULP):
+def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray, trig: float = TRIG_ULP,
+                     pow_ulp: float = POW_ULP["cpu"]):
     """(tol_w, tol_L, amplification), tol (steps+1,): first-order error bounds of a ``recipe.dtype``
     run against the float64 reference trajectory ``w_ref`` (steps+1,) (E = 1).
 
@@ -131,7 +147,10 @@ def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray, trig: float 
       eps_g(s) = |G64(theta~_s) - G64(w_s x)| + tol_G(w_s)      (rounded arguments + evaluation)
       eps_w(s) = u (|w_{s+1}| + C_OPT lr |d_s|), d_s = (w_s - w_{s+1}) / lr the update direction:
                  the rounding of w plus <= C_OPT roundings of the update (lr itself, momentum
-                 buffer accumulated over <= 1/(1-mu) = 10 steps, Adam's m, v, sqrt, bias terms).
+                 buffer accumulated over <= 1/(1-mu) = 10 steps, Adam's m, v, sqrt, bias terms);
+                 Adam adds lr |d_s| (e1 + e2 / 2), e = ``bias_correction_error`` of beta1, beta2 at
+                 t = s + 1 with pow within ``pow_ulp`` ulps (POW_ULP: the device's): m-hat is
+                 divided by 1 - beta1^t, v-hat's square root by sqrt(1 - beta2^t).
     The bound is doubled (the linearization's slack; float64: the reference's own roundings).
     tol_L(t) = |L'(w_t)| tol_w(t) + |L64(theta~_t) - L64(w_t x)| + 2 tol_L(w_t).
     ``amplification`` = max |S|: the problems chosen must keep it small (not chaotic), or a
@@ -149,6 +168,10 @@ def trajectory_truth(data: Data, recipe: Recipe, w_ref: np.ndarray, trig: float 
         dL[t] = abs(tg64.mean())
     d = (w[:-1] - w[1:]) / recipe.lr
     eps_w = u * (np.abs(w[1:]) + C_OPT * recipe.lr * np.abs(d))
+    if recipe.optimizer == "adam":
+        t = np.arange(1, T + 1)
+        eps_w += recipe.lr * np.abs(d) * (bias_correction_error(recipe.beta1, t, u, pow_ulp)
+                                          + bias_correction_error(recipe.beta2, t, u, pow_ulp) / 2)
     e0 = abs(float(np.float32(w[0])) - w[0]) if dtype == "float32" else 0.0
     tol_w = np.zeros(T + 1)
     for t in range(T + 1):
