@@ -212,6 +212,50 @@ def _allow_recompiles(limit: int = 1024) -> None:
     cfg.accumulated_recompile_limit = max(cfg.accumulated_recompile_limit, limit)
 
 
+def one_graph_step(criterion, update: OptimUpdate):
+    """step(w (E, 1), x (n, 1), y (n, 1)) -> (w before the step (E,), member losses (E,)), w updated
+    in place: loss and gradient of the weight by ``torch.func.grad_and_value``, then torch.optim's
+    update (``OptimUpdate``), one function for torch.compile.
+
+    Linear(1, E) applied to x (n, 1) is the outer product x w^T, written as a product so that
+    inductor fuses it with sin, cos and both sums (it leaves an mm to a library call). The tensors
+    are arguments, not attributes of a Runner: compiled as a bound method reading ``self.x``, the
+    step cost 2x as much per call at n = 1e3 on a CPU (dynamo's guards on the Runner, its modules
+    and optimizer; bench/probe_step_overhead.py, docs/gpu.md).
+    """
+    def step(w, x, y):
+        def objective(w):
+            return criterion(torch.sin(x * w.reshape(1, -1)) ** 2, y)
+
+        grad, (_, members) = torch.func.grad_and_value(objective, has_aux=True)(w)
+        before = w.clone().reshape(-1)  # not w.reshape(-1).clone(): docs/bugs/inductor_clone_of_view.py
+        update(w, grad)
+        return before, members
+
+    return step
+
+
+def poly_graph_step(q: torch.Tensor | None, update: OptimUpdate):
+    """The tuned tier's step(w, x, y) -> (w before, member losses), w updated in place: L and dL/dw
+    written out with ``poly_sincos``'s s and c, L_e = mean_i q_i r^2, G_e = mean_i q_i 4 r s c x,
+    r = s^2 - y; then ``OptimUpdate``."""
+    def step(w, x, y):
+        s, c = poly_sincos(x * w.reshape(1, -1))  # (n, E)
+        r = s * s - y
+        lt, gt = r * r, 4 * r * s * c * x
+        if q is not None:
+            lt, gt = lt * q, gt * q
+        if lt.shape[1] == 1:  # a full reduction, split over threads (see floor)
+            members, grad = lt.mean().reshape(1), gt.mean().reshape(1)
+        else:
+            members, grad = lt.mean(dim=0), gt.mean(dim=0)
+        before = w.clone().reshape(-1)
+        update(w, grad.reshape(-1, 1))
+        return before, members
+
+    return step
+
+
 class Runner:
     """The seed's training loop on the device; ``advance(k)`` runs k steps, history kept on device.
 
@@ -229,14 +273,17 @@ class Runner:
         self.train_step = self._seed_step
         self._graphs = {}  # graphed: k -> (CUDA graph of k steps, its static history buffers)
         self._compiled = lambda fn: torch.compile(fn, dynamic=False)
+        self.w = self.net.fc1.weight.detach()  # (E, 1), the parameter's storage: steps update it in place
         if variant != "eager":
             _allow_recompiles()
-            self.update = OptimUpdate(self.optimizer, self.net.fc1.weight)
+            self.update = OptimUpdate(self.optimizer, self.w)
         if variant in ("compiled", "graphed"):
-            self.train_step = self._compiled(self._one_graph_step)
+            graph = self._compiled(one_graph_step(self.criterion, self.update))
+            self.train_step = lambda: graph(self.w, self.x, self.y)
         elif variant == "compiled-tuned":
-            fast, self._wide = self._compiled(self._poly_step), None
-            self.train_step = lambda: fast() if self._in_poly_range() else self._wide_step()
+            fast, self._wide = self._compiled(poly_graph_step(self.q, self.update)), None
+            self.train_step = lambda: (fast(self.w, self.x, self.y) if self._in_poly_range()
+                                       else self._wide_step())
         self.ws, self.losses = [], []
         self.seconds = 0.0
         if self.dev.type == "cuda":
@@ -254,54 +301,20 @@ class Runner:
         self.optimizer.step()
         return before, members.detach()
 
-    def _one_graph_step(self):
-        """The same step as one function for torch.compile: loss and gradient of the weight (E, 1)
-        by ``torch.func.grad_and_value``, then torch.optim's update (``OptimUpdate``).
-
-        Linear(1, E) applied to x (n, 1) is the outer product x w^T, written as a product so that
-        inductor fuses it with sin, cos and both sums (it leaves an mm to a library call).
-        """
-        w = self.net.fc1.weight.detach()
-
-        def objective(w):
-            return self.criterion(torch.sin(self.x * w.reshape(1, -1)) ** 2, self.y)
-
-        grad, (_, members) = torch.func.grad_and_value(objective, has_aux=True)(w)
-        before = w.clone().reshape(-1)  # not w.reshape(-1).clone(): docs/bugs/inductor_clone_of_view.py
-        self.update(w, grad)
-        return before, members
-
-    def _poly_step(self):
-        """The tuned tier's step: L and dL/dw written out with ``poly_sincos``'s s and c,
-        L_e = mean_i q_i r^2, G_e = mean_i q_i 4 r s c x, r = s^2 - y; then ``OptimUpdate``."""
-        w = self.net.fc1.weight.detach()
-        s, c = poly_sincos(self.x * w.reshape(1, -1))  # (n, E)
-        r = s * s - self.y
-        lt, gt = r * r, 4 * r * s * c * self.x
-        if self.q is not None:
-            lt, gt = lt * self.q, gt * self.q
-        if lt.shape[1] == 1:  # a full reduction, split over threads (see floor)
-            members, grad = lt.mean().reshape(1), gt.mean().reshape(1)
-        else:
-            members, grad = lt.mean(dim=0), gt.mean(dim=0)
-        before = w.clone().reshape(-1)  # not w.reshape(-1).clone(): docs/bugs/inductor_clone_of_view.py
-        self.update(w, grad.reshape(-1, 1))
-        return before, members
-
     def _in_poly_range(self) -> bool:
-        return float(self.net.fc1.weight.detach().abs().max()) * self.xmax < poly.T_MAX
+        return float(self.w.abs().max()) * self.xmax < poly.T_MAX
 
     def _wide_step(self):
         """Outside the polynomials' range: the compiled variant's step (compiled on first use)."""
         if self._wide is None:
-            self._wide = self._compiled(self._one_graph_step)
-        return self._wide()
+            self._wide = self._compiled(one_graph_step(self.criterion, self.update))
+        return self._wide(self.w, self.x, self.y)
 
     def _state(self) -> list[torch.Tensor]:
         """Every tensor a step changes: the weight and the optimizer state."""
         u = self.update
         extra = [u.exp_avg, u.exp_avg_sq, u.step_count] if u.adam else [b for b in u.buffers if b is not None]
-        return [self.net.fc1.weight.detach()] + extra
+        return [self.w] + extra
 
     def _capture(self, k: int):
         """(CUDA graph of k compiled steps, w history (k, E), loss history (k, E)): the steps write
