@@ -17,14 +17,14 @@ import re
 from pathlib import Path
 from statistics import median
 
-from . import report_gap, report_scale, resultfile
+from . import report_gap, report_gpu, report_scale, resultfile
 from .files import newest_json
 from .render import power10, us
 from .resultfile import Case, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md", "docs/answer.md",
-        "docs/numerics.md", "docs/gap.md", "docs/scale.md")
+        "docs/numerics.md", "docs/gap.md", "docs/scale.md", "docs/gpu.md")
 MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)", re.S)
 
 
@@ -332,6 +332,7 @@ BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": 
           "gate-study": block_gate_study}
 BLOCKS.update(report_gap.BLOCKS)  # docs/gap.md's
 BLOCKS.update(report_scale.BLOCKS)  # docs/scale.md's
+BLOCKS.update(report_gpu.BLOCKS)  # docs/gpu.md's
 
 
 def fill(text: str, run: Run) -> str:

@@ -26,7 +26,7 @@ def test_every_block_matches_the_committed_baseline(baseline):
     assert report.stale(DOCS, baseline) == [], "re-render: paritybench report --write"
     blocks = [m.group(2) for d in DOCS for m in report.MARK.finditer(d.read_text())]
     assert {"throughput", "machine", "gate-study", "compare-example", "gap-ops", "gap-explain", "gap-study",
-            "scale-study"} <= set(blocks), blocks
+            "scale-study", "roofline", "gpu-run", "device-ulps"} <= set(blocks), blocks
 
 
 def test_a_stale_block_is_caught_and_rewritten(baseline):
