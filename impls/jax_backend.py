@@ -321,7 +321,8 @@ def _trig(tier: str):
 
 def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tier: str = "default"):
     """k -> None: k fused passes of one building block of the step (spec.OPS) over the data, in
-    one jitted ``lax.fori_loop``, finished on device; vmapped over the E weights as the step is
+    one jitted ``lax.fori_loop`` of static length k (compiled once per k, as the scan variant is),
+    finished on device; vmapped over the E weights as the step is
     (a column sum over (n, 1) took 3.7x as long for "read"). Each pass feeds w + 1e-30 * its sums
     into the next, so XLA can neither hoist a pass out of the loop nor drop one. The tuned tier
     uses ``poly_sincos`` and ``tuned_options``."""
@@ -348,7 +349,10 @@ def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tie
 
     one = jax.vmap(member)
 
-    @functools.partial(jax.jit, compiler_options=tuned_options(device) if tuned else None)
+    # k static, as the scan variant's: a fori_loop over a traced k is a while loop whose predicate
+    # XLA:GPU reads back to the host every pass (the H200's scan ran at 0.34-0.80x of that "floor");
+    # with a static k it lowers to a scan of known length, one launch per call, compiled per k.
+    @functools.partial(jax.jit, static_argnums=1, compiler_options=tuned_options(device) if tuned else None)
     def passes(w, k):
         return jax.lax.fori_loop(0, k, lambda _, w: w + 1e-30 * one(w), w)
 
