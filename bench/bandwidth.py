@@ -1,8 +1,10 @@
 """The memory bandwidth of the roofline: device-to-device copies timed in the run itself.
 
 A step must read x and y once (``timing.step_bytes``); at the device's copy bandwidth that takes
-``roofline_seconds_per_step``, a bound no variant can beat once the data no longer fit in a cache
-(below that, on a CPU, a cache serves faster than memory and the ratio can fall under 1).
+``roofline_seconds_per_step``, a bound no variant can beat by much once the data no longer fit in a
+cache (below that, on a CPU, a cache serves faster than memory and the ratio can fall under 1). A
+copy reads and writes; a stream that only reads can run somewhat faster than the copy's rate, so
+at the largest n a ratio slightly under 1 is possible and not an error.
 
   measure(device, backends)  {"bytes_per_second": best, "by_backend": {...}, "buffer_bytes", "method"}
 

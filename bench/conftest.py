@@ -204,7 +204,8 @@ def pytest_configure(config):
 
         from paritybench.files import new_path, write_new
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        target = path or new_path(s["results_dir"], f"bench-{s['profile']}-cpu{s['threads']}-{stamp}")
+        where = f"cpu{s['threads']}" if "cpu" in s["devices"] else "gpu"  # a GPU-only run is not a CPU baseline
+        target = path or new_path(s["results_dir"], f"bench-{s['profile']}-{where}-{stamp}")
         text = safe_dumps(output_json, ensure_ascii=True, indent=4)
         try:
             write_new(target, text, "benchmark-json")
@@ -451,7 +452,10 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     if not _SETTINGS.get("interrupted"):  # an interrupted run is saved at once, unmeasured
         from bench import bandwidth as bw
         for device in sorted({i["device"] for i in infos if i.get("kind") in timing.STEP_KINDS}):
-            bandwidth[device] = bw.measure(device, _SETTINGS.get("backends") or timing.BACKENDS)
+            try:  # a failed measurement (out of memory, say) must not cost the run its JSON
+                bandwidth[device] = bw.measure(device, _SETTINGS.get("backends") or timing.BACKENDS)
+            except Exception as e:  # noqa: BLE001 - recorded, and the rooflines stay None
+                bandwidth[device] = {"error": f"{type(e).__name__}: {e}"}
     timing.add_rooflines(infos, bandwidth)
     output_json["paritybench"] = {"bandwidth": bandwidth,"profile": _SETTINGS.get("profile"), "processes": _SETTINGS.get("processes"),
                                   "wall_seconds": time.time() - _STARTED[0],

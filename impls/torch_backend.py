@@ -33,6 +33,7 @@ from .spec import OPS, Data, Recipe, Trajectory, canonical_device, invalid
 
 name = "torch"
 variants = ("eager", "compiled", "graphed", "compiled-tuned")
+CHUNK = 1024  # steps per CUDA graph (graphed) and per history stack (the others), at most
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -326,28 +327,37 @@ class Runner:
             warm_up_for_capture(self.train_step, self.dev)
             for t, v in zip(self._state(), saved):
                 t.copy_(v)
-        E = self.recipe.ensemble
-        w_hist = torch.empty((k, E), dtype=_DTYPES[self.dtype], device=self.dev)
-        l_hist = torch.empty_like(w_hist)
+        w_hist, l_hist = self._history(k)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: a JAX thread of the same process calling CUDA cannot invalidate the capture
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             for t in range(k):
                 before, members = self.train_step()
                 w_hist[t].copy_(before)
                 l_hist[t].copy_(members)
         return graph, w_hist, l_hist
 
+    def _history(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two empty (k, E) tensors of the run's dtype on the device: w and loss before each step."""
+        w_hist = torch.empty((k, self.recipe.ensemble), dtype=_DTYPES[self.dtype], device=self.dev)
+        return w_hist, torch.empty_like(w_hist)
+
     def advance(self, k: int) -> None:
         t0 = time.perf_counter()
-        if self.variant == "graphed":
-            if k not in self._graphs:
-                self._graphs[k] = self._capture(k)
-            graph, w_hist, l_hist = self._graphs[k]
-            graph.replay()
-            w_hist, l_hist = w_hist.clone(), l_hist.clone()
-        else:
-            w_steps, l_steps = zip(*(self.train_step() for _ in range(k)))
-            w_hist, l_hist = torch.stack(w_steps), torch.stack(l_steps)
+        w_hist, l_hist = self._history(k)
+        for a in range(0, k, CHUNK):  # CHUNK steps at a time: graphs and live outputs stay bounded
+            m = min(CHUNK, k - a)
+            if self.variant == "graphed":
+                if m not in self._graphs:
+                    self._graphs[m] = self._capture(m)
+                graph, w_steps, l_steps = self._graphs[m]
+                graph.replay()
+                w_hist[a:a + m].copy_(w_steps)
+                l_hist[a:a + m].copy_(l_steps)
+            else:
+                w_steps, l_steps = zip(*(self.train_step() for _ in range(m)))
+                torch.stack(w_steps, out=w_hist[a:a + m])
+                torch.stack(l_steps, out=l_hist[a:a + m])
         synchronize(self.dev)
         self.seconds += time.perf_counter() - t0
         self.ws.append(w_hist)
@@ -412,9 +422,11 @@ def op(data: Data, w, dtype: str, device: str = "cpu", name: str = "sincos", tie
     E = wt.shape[1]
     if tier == "tuned":
         sin, cos = (lambda t: poly_sincos(t)[0]), (lambda t: poly_sincos(t)[1])
+        both = lambda t: torch.add(*poly_sincos(t))  # noqa: E731 - one range reduction, as the tuned step
     else:
         sin, cos = torch.sin, torch.cos
-    one = {"read": lambda t: t, "sin": sin, "cos": cos, "sincos": lambda t: sin(t) + cos(t),
+        both = lambda t: torch.sin(t) + torch.cos(t)  # noqa: E731
+    one = {"read": lambda t: t, "sin": sin, "cos": cos, "sincos": both,
            "rest": lambda t: (t * t - y) ** 2 + 4 * (t * t - y) * t * t * x}[name]
 
     @torch.compile(dynamic=False)
@@ -457,7 +469,7 @@ def _graphed(one, dev: torch.device):
             warm_up_for_capture(one, dev)
         if k not in graphs:
             graphs[k] = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graphs[k]):
+            with torch.cuda.graph(graphs[k], capture_error_mode="thread_local"):
                 for _ in range(k):
                     one()
         graphs[k].replay()

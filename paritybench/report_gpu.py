@@ -42,8 +42,9 @@ def block_roofline(run: Run) -> str:
     cases = _sgd_f32(run, "cpu")
     n = max((c.get("n") for c in cases), default=None)
     by = ", ".join(f"{b} {v / 1e9:.1f} GB/s" for b, v in sorted((cpu.get("by_backend") or {}).items()))
+    threads = ((run.machine_info or {}).get("threads") or {}).get("set")
     out = [f"`{Path(run.path).name}`: copy bandwidth {cpu['bytes_per_second'] / 1e9:.1f} GB/s (best of {by}; "
-           f"{cpu.get('buffer_bytes', 0) >> 20} MiB buffers, one thread). At n = {power10(n) if n else '-'}, "
+           f"{cpu.get('buffer_bytes', 0) >> 20} MiB buffers, {threads} thread(s)). At n = {power10(n) if n else '-'}, "
            "float32 SGD, E = 1:", "",
            "| framework | fastest variant | per step | roofline per step | step / roofline |", "|---|---|---|---|---|"]
     for b in ("reference", "torch", "jax"):
@@ -91,6 +92,9 @@ def block_device_ulps(run: Run) -> str:
                     f"(python -m bench.device_ulps --device {device})", ""]
             continue
         path, doc = found
+        if not doc.get("ulps"):
+            out += [f"`results/{path.name}`: no framework measured", ""]
+            continue
         m = doc.get("machine") or {}
         d = m.get("devices") or {}
         where = d.get("torch_gpu") or d.get("jax_gpu") if device == "gpu" else d.get("cpu")

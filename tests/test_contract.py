@@ -158,3 +158,22 @@ def test_labels_must_be_0_or_1_and_accuracy_scores_the_given_labels():
     w = [np.pi / 2, 1.0]
     assert metrics.accuracy(right, w).tolist() == pytest.approx((1 - metrics.accuracy(flipped, w)).tolist())
     assert metrics.accuracy(right, w)[0] == 1.0 and metrics.accuracy(flipped, w)[0] == 0.0
+
+
+@pytest.mark.parametrize("backend,variant", [(b, v) for b in impls.BACKENDS for v in impls.VARIANTS[b]])
+def test_advance_takes_zero_steps_and_long_runs_in_any_split(backend, variant):
+    """advance(0) records nothing; 1030 steps (past torch's 1024-step chunks) in one call give the
+    same trajectory, bit for bit, as 3 + 1027."""
+    require(backend, variant=variant)
+    mod, d, r = impls.get(backend), impls.integers(6), Recipe(steps=1, lr=1e-3)
+    one = mod.prepare(d, r, variant)
+    one.advance(0)
+    assert one.trajectory().w.shape == (1, 1)
+    one.advance(1030)
+    two = mod.prepare(d, r, variant)
+    two.advance(3)
+    two.advance(1027)
+    a, b = one.trajectory(), two.trajectory()
+    assert a.w.shape == a.loss.shape == (1031, 1)
+    np.testing.assert_array_equal(a.w, b.w)
+    np.testing.assert_array_equal(a.loss, b.loss)

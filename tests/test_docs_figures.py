@@ -61,14 +61,15 @@ def test_no_benchmark_figure_outside_the_blocks():
     assert hits == [], "\n".join(hits)
 
 
-def test_the_throughput_picture_is_drawn_from_the_baseline():
+@pytest.mark.parametrize("picture", ["throughput", "scaling"])
+def test_the_run_pictures_are_drawn_from_the_baseline(picture):
     from PIL import Image
 
-    with Image.open(report.ROOT / "docs" / "img" / "throughput.png") as im:
+    with Image.open(report.ROOT / "docs" / "img" / f"{picture}.png") as im:
         source = im.info.get("Source")
     assert source == report.baseline_path().name, (
-        f"docs/img/throughput.png comes from {source!r}: redraw it with "
-        "paritybench plot <baseline> --out DIR --only throughput and copy it")
+        f"docs/img/{picture}.png comes from {source!r}: redraw it with "
+        f"paritybench plot <baseline> --out DIR --only {picture} and copy it")
 
 
 def test_report_check_as_a_command(capsys, tmp_path):

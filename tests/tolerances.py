@@ -92,8 +92,9 @@ def bias_correction_error(beta: float, t: int, u: float, pow_ulp: float) -> floa
     """Relative error bound of 1 - fl(beta)^t computed with a pow within ``pow_ulp`` ulps: the
     absolute error of the power (beta rounded to the dtype, <= u/2 as beta < 1, raised to t:
     t beta^(t-1) u/2; pow's own <= pow_ulp ulp(beta^t) <= pow_ulp 2u beta^t) over 1 - beta^t,
-    which the subtraction leaves exact (Sterbenz) and so amplifies by 1 / (1 - beta^t): 1000x
-    for beta = 0.999 at t = 1."""
+    which the subtraction leaves exact while beta^t >= 1/2 (Sterbenz) and so amplifies by
+    1 / (1 - beta^t): 1000x for beta = 0.999 at t = 1. Past that (beta = 0.9: t >= 7) the
+    subtraction rounds once more, <= u, one of C_OPT's roundings."""
     power = beta ** t
     return (t * beta ** (t - 1) * u / 2 + pow_ulp * 2 * u * power) / (1 - power)
 
