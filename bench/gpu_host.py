@@ -110,7 +110,10 @@ def plan(budget: float, results: Path, stamp: str, xdist: bool) -> list[tuple[st
     if xdist:
         tests += ["-n", "4"]
     out = results / f"bench-gpu-{stamp}.json"
-    bench = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--device", "gpu",
+    # the throughput matrix first (its goal sizes first: bench/timing.py shapes), then agreement:
+    # what a deadline cuts is the least needed
+    bench = [sys.executable, "-m", "pytest", "bench/test_throughput.py", "bench/test_agreement.py",
+             "bench/test_methods.py", "--benchmark-only", "--device", "gpu",
              "--processes", "1", "--threads", "all", "-k", BENCH_SELECT, "-p", "no:cacheprovider",
              "--benchmark-json", str(out)]
     ulps = [sys.executable, "-m", "bench.device_ulps", "--device", "gpu",
