@@ -102,6 +102,7 @@ def gradient_errors(device: str) -> dict:
 def measure(device: str) -> dict:
     import impls
     from bench import frameworks
+    from impls import numenv
     v = inputs()
     truth = truths(v)
     got = {}
@@ -112,7 +113,7 @@ def measure(device: str) -> dict:
     table = {name: {op: ulps(r[op], truth[op]) for op in truth} for name, r in got.items()}
     return {"device": device, "ulps": table, "gradient_relative_error": gradient_errors(device),
             "machine": {**frameworks.versions(), "devices": frameworks.device_names(),
-                        "gpu": frameworks.gpu_info(), "numeric": __import__("impls.numenv").numenv.describe(["torch", "jax"])}}
+                        "gpu": frameworks.gpu_info(), "numeric": numenv.describe(["torch", "jax"])}}
 
 
 def main(argv=None) -> int:

@@ -151,10 +151,14 @@ def fresh(backend: str) -> None:
         _listen_jax()
 
 
-def versions() -> dict:
-    """Versions of the numerical stack (from package metadata: nothing is imported)."""
+STACK = ("torch", "jax", "jaxlib", "optax", "numpy", "pytest-benchmark")
+
+
+def versions(packages=STACK) -> dict:
+    """Versions of python and ``packages`` (from package metadata: nothing is imported), None
+    where one is not installed."""
     out = {"python": platform.python_version()}
-    for pkg in ("torch", "jax", "jaxlib", "optax", "numpy", "pytest-benchmark"):
+    for pkg in packages:
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

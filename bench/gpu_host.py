@@ -25,14 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import signal
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
+
+from bench import frameworks
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("torch", "jax", "jaxlib", "optax", "numpy", "pytest", "pytest-benchmark", "pytest-xdist",
@@ -41,16 +41,6 @@ TESTS_SHARE = 0.3      # of the budget, at most, for the GPU tests
 RESERVE_SECONDS = 60   # the last case (a cold compile at n = 1e8), the bandwidth and writing the JSON
 GRACE_SECONDS = 20     # after SIGTERM (a bench saves what it measured), before SIGKILL
 BENCH_SELECT = "(test_step or test_floor or test_agreement or test_time_to_solution) and not tuned"
-
-
-def versions() -> dict:
-    out = {"python": platform.python_version()}
-    for pkg in PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def probe_gpus() -> dict:
@@ -135,7 +125,7 @@ def main(argv=None) -> int:
         print(f"gpu_host: results-dir: got {str(results)!r}; allowed: an existing directory", file=sys.stderr)
         return 2
     t0 = time.time()
-    v = versions()
+    v = frameworks.versions(PACKAGES)
     print("versions: " + ", ".join(f"{k} {val or '-'}" for k, val in v.items()), flush=True)
     steps = plan(args.budget, results, time.strftime("%Y%m%dT%H%M%S"), bool(v.get("pytest-xdist")))
     if args.dry_run:

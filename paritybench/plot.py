@@ -39,6 +39,19 @@ def _color(backend: str) -> str:
     return COLORS.get(backend, "0.5")
 
 
+def _variant_lines(ax, cases, y) -> None:
+    """One line per backend-variant on ``ax``: y(case) against n, in the variant's color and style."""
+    lines: dict[str, list] = {}
+    for c in cases:
+        lines.setdefault(c.label, []).append((c.get("n"), y(c), c))
+    for label, pts in sorted(lines.items()):
+        pts.sort(key=lambda p: p[0])
+        c = pts[0][2]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=_color(c.get("backend")),
+                marker=MARKERS.get(c.get("variant"), "o"), ls=LINESTYLE.get(c.get("variant"), "-"),
+                lw=1.6, ms=6, label=label)
+
+
 def throughput(run: Run) -> plt.Figure | None:
     """samples/s (n x steps/s) vs n per (device, optimizer) panel, E = 1, float32 where present;
     None if the run has no such case. A flat line is a constant cost per sample; a line falling to
@@ -53,16 +66,8 @@ def throughput(run: Run) -> plt.Figure | None:
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 2.4, 5), squeeze=False,
                              sharey=True)
     for ax, (device, opt) in zip(axes[0], panels):
-        lines: dict[str, list] = {}
-        for c in cases:
-            if (str(c.get("device")), str(c.get("optimizer"))) == (device, opt):
-                lines.setdefault(c.label, []).append((c.get("n"), c.get("n") / c.seconds, c))
-        for label, pts in sorted(lines.items()):
-            pts.sort(key=lambda p: p[0])
-            c = pts[0][2]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=_color(c.get("backend")),
-                    marker=MARKERS.get(c.get("variant"), "o"), ls=LINESTYLE.get(c.get("variant"), "-"),
-                    lw=1.6, ms=6, label=label)
+        _variant_lines(ax, [c for c in cases if (str(c.get("device")), str(c.get("optimizer"))) == (device, opt)],
+                       lambda c: c.get("n") / c.seconds)
         floors: dict[str, list] = {}
         for f in run.of_kind("floor"):
             if (f.get("E"), f.get("dtype"), str(f.get("device"))) == (1, dtype, device):
@@ -96,15 +101,7 @@ def scaling(run: Run) -> plt.Figure | None:
     has_roof = False
     for ax, (device, opt) in zip(axes[0], panels):
         mine = [c for c in cases if (str(c.get("device")), str(c.get("optimizer"))) == (device, opt)]
-        lines: dict[str, list] = {}
-        for c in mine:
-            lines.setdefault(c.label, []).append((c.get("n"), c.seconds, c))
-        for label, pts in sorted(lines.items()):
-            pts.sort(key=lambda p: p[0])
-            c = pts[0][2]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=_color(c.get("backend")),
-                    marker=MARKERS.get(c.get("variant"), "o"), ls=LINESTYLE.get(c.get("variant"), "-"),
-                    lw=1.6, ms=6, label=label)
+        _variant_lines(ax, mine, lambda c: c.seconds)
         roof = sorted({(c.get("n"), c.get("roofline_seconds_per_step")) for c in mine
                        if isinstance(c.get("roofline_seconds_per_step"), (int, float))})
         if roof:
