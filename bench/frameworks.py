@@ -64,7 +64,7 @@ def set_malloc(mode: str) -> dict:
     reuse pages instead of being mmap'ed, faulted in and unmapped at every step. 'default':
     glibc's own dynamic thresholds. Returns what is in force (recorded in machine_info['malloc']).
 
-    Why (docs/compare.md, measured by ``python -m bench.malloc_faults``): with glibc's defaults
+    Why (docs/compare.md, measured by ``python -m bench.studies.malloc_faults``): with glibc's defaults
     numpy's and torch eager's large steps take thousands of minor page faults each; page faults
     under a hypervisor cost what the host's state makes them cost, and these cases moved 20-30%
     between runs 15 minutes apart while the fused ones did not.

@@ -3,7 +3,7 @@ with the packages the host has, within a time budget (``make gpu``; README "On a
 
   python -m bench.gpu_host [--budget 330] [--results-dir results] [--dry-run]
 
-0. (after 1) ``python -m bench.device_ulps --device gpu``: each framework's sin, cos, sqrt, div,
+0. (after 1) ``python -m bench.studies.device_ulps --device gpu``: each framework's sin, cos, sqrt, div,
    pow and gradient error against float64 on the GPU (the tolerances' and the horizon's facts),
    results/device-ulps-gpu-<stamp>.json; a few seconds.
 1. Prints the versions (python, torch and its CUDA, jax and its CUDA plugin, optax, numpy, pytest,
@@ -106,7 +106,7 @@ def plan(budget: float, results: Path, stamp: str, xdist: bool) -> list[tuple[st
              "bench/test_methods.py", "--benchmark-only", "--device", "gpu",
              "--processes", "1", "--threads", "all", "-k", BENCH_SELECT, "-p", "no:cacheprovider",
              "--benchmark-json", str(out)]
-    ulps = [sys.executable, "-m", "bench.device_ulps", "--device", "gpu",
+    ulps = [sys.executable, "-m", "bench.studies.device_ulps", "--device", "gpu",
             "--out", str(results / f"device-ulps-gpu-{stamp}.json")]
     return [("gpu ulps", ulps, 120.0), ("gpu tests", tests, TESTS_SHARE * budget), ("gpu bench", bench, budget)]
 

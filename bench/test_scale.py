@@ -1,5 +1,5 @@
 """Scale-out cases (kind "scale", docs/scale.md): data-parallel steps and sharded-ensemble sweeps
-against P, each framework on its own engine through ``impls.launch`` (bench/scale_study.py ``one``).
+against P, each framework on its own engine through ``impls.launch`` (bench/studies/scale_study.py ``one``).
 
 Full profile only: a case starts P processes (seconds of start-up each). Per case: P = 1 .. 2
 (more with ``--processes-scale``'s default, min(2, CPUs)), one thread per rank, every CPU open to
@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from bench import frameworks, scale_study
+from bench import frameworks
+from bench.studies import scale_study
 
 CASES = [pytest.param(b, shard, n, E, p, id=f"{b}-{shard}-n{n}-E{E}-P{p}")
          for b in ("torch", "jax")

@@ -192,7 +192,7 @@ def compiled_steps(opt: optax.GradientTransformation, tuned: bool = False, devic
           fused with ``lax.scan``; w and the optimizer state are donated.
     xmax = max|x| (a scalar), used by the tuned tier only (``tuned_loss_and_grads``), which is
     also compiled with ``tuned_options(device)``; ``options`` ((name, value), ...) replaces them
-    (bench/gap_study.py measures each option apart).
+    (bench/studies/gap_study.py measures each option apart).
     """
     grads = tuned_loss_and_grads if tuned else (lambda w, x, y, q, xmax: loss_and_grads(w, x, y, q))
     if options is not None:

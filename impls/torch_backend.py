@@ -222,7 +222,7 @@ def one_graph_step(criterion, update: OptimUpdate):
     inductor fuses it with sin, cos and both sums (it leaves an mm to a library call). The tensors
     are arguments, not attributes of a Runner: compiled as a bound method reading ``self.x``, the
     step cost 2x as much per call at n = 1e3 on a CPU (dynamo's guards on the Runner, its modules
-    and optimizer; bench/probe_step_overhead.py, docs/gpu.md).
+    and optimizer; bench/studies/probe_step_overhead.py, docs/gpu.md).
     """
     def step(w, x, y):
         def objective(w):

@@ -150,11 +150,11 @@ def block_memory(run: Run) -> str:
 
 
 def block_malloc(run: Run) -> str:
-    """The newest committed results/malloc-faults-*.json (bench/malloc_faults.py): page faults and
+    """The newest committed results/malloc-faults-*.json (bench/studies/malloc_faults.py): page faults and
     time per step under glibc's default malloc policy and the bench's steady one."""
     found = newest_json(ROOT / "results", "malloc-faults-*.json")
     if found is None:
-        return "no committed results/malloc-faults-*.json (python -m bench.malloc_faults)\n"
+        return "no committed results/malloc-faults-*.json (python -m bench.studies.malloc_faults)\n"
     path, doc = found
     by = {}
     for r in doc["rows"]:
@@ -244,7 +244,7 @@ def block_compare_example(run: Run) -> str:
 
 
 def study_dirs(root: Path = ROOT) -> list[Path]:
-    """The committed gate studies: results/gate-study-*/ (bench/gate_study.py), by name."""
+    """The committed gate studies: results/gate-study-*/ (bench/studies/gate_study.py), by name."""
     return sorted(d for d in (root / "results").glob("gate-study-*") if d.is_dir())
 
 

@@ -1,5 +1,5 @@
 """docs/gap.md's generated blocks (``paritybench report``): the op table and the attribution from
-the committed baseline, and the gap study (bench/gap_study.py) from its newest committed JSON."""
+the committed baseline, and the gap study (bench/studies/gap_study.py) from its newest committed JSON."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +29,7 @@ def block_gap_explain(run: Run) -> str:
 def block_gap_study(run: Run) -> str:
     found = newest_json(ROOT / "results", "gap-study-*.json")
     if found is None:
-        return "no committed results/gap-study-*.json (python -m bench.gap_study)\n"
+        return "no committed results/gap-study-*.json (python -m bench.studies.gap_study)\n"
     path, doc = found
     num = doc.get("numeric") or {}
     v = doc.get("versions") or {}

@@ -4,7 +4,7 @@
                largest n against the roofline (bytes a step must move / that bandwidth)
   gpu-run      the newest committed GPU run, results/bench-gpu-*.json (``make gpu``): per n, each
                framework's fastest variant, floor and roofline ratios, GPU and versions
-  device-ulps  the newest results/device-ulps-<device>-*.json of each device (bench/device_ulps.py):
+  device-ulps  the newest results/device-ulps-<device>-*.json of each device (bench/studies/device_ulps.py):
                max error in float32 ulps of sin, cos, sqrt, div, pow per framework and variant
 """
 from __future__ import annotations
@@ -89,7 +89,7 @@ def block_device_ulps(run: Run) -> str:
         found = newest_json(ROOT / "results", f"device-ulps-{device}-*.json")
         if found is None:
             out += [f"{device}: no committed results/device-ulps-{device}-*.json "
-                    f"(python -m bench.device_ulps --device {device})", ""]
+                    f"(python -m bench.studies.device_ulps --device {device})", ""]
             continue
         path, doc = found
         if not doc.get("ulps"):

@@ -1,5 +1,5 @@
 """docs/scale.md's generated block (``paritybench report``): the newest committed
-results/scale-study-*.json (bench/scale_study.py): step time against P, the all-reduce's share,
+results/scale-study-*.json (bench/studies/scale_study.py): step time against P, the all-reduce's share,
 the latency model's prediction beside the measurement."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def block_scale_study(run: Run) -> str:
     found = newest_json(ROOT / "results", "scale-study-*.json")
     if found is None:
-        return "no committed results/scale-study-*.json (python -m bench.scale_study)\n"
+        return "no committed results/scale-study-*.json (python -m bench.studies.scale_study)\n"
     path, doc = found
     v = doc.get("versions") or {}
     dp = [r for r in doc["rows"] if r.get("shard", "data") == "data"]
@@ -44,7 +44,7 @@ def block_scale_study(run: Run) -> str:
 
 
 def _model(r: dict, base: dict | None) -> float | None:
-    """step(P) = (step(1) - c(1)) / P + c(P) (bench/scale_study.py ``predicted``), from the rows."""
+    """step(P) = (step(1) - c(1)) / P + c(P) (bench/studies/scale_study.py ``predicted``), from the rows."""
     c, c1 = r.get("comm_seconds_per_step"), (base or {}).get("comm_seconds_per_step")
     if base is None or c is None or c1 is None:
         return None

@@ -470,7 +470,7 @@ def test_gpu_host_command_plans_and_refuses_without_a_gpu():
     assert r.returncode == 0, r.stderr
     assert "versions: python" in r.stdout and "pytest-benchmark" in r.stdout
     plans = [line for line in r.stdout.splitlines() if line.startswith("plan: ")]
-    assert "bench.device_ulps --device gpu" in plans[0] and "tests/test_gpu.py" in plans[1]
+    assert "bench.studies.device_ulps --device gpu" in plans[0] and "tests/test_gpu.py" in plans[1]
     assert "--device gpu" in plans[2] and "--benchmark-json" in plans[2]
     bad = subprocess.run(cmd + ["--budget", "5"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == "gpu_host: budget: got 5; allowed: 60 to 3600 seconds"

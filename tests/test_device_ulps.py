@@ -1,4 +1,4 @@
-"""The facts the tolerances assume, measured on this machine's device by bench/device_ulps.py:
+"""The facts the tolerances assume, measured on this machine's device by bench/studies/device_ulps.py:
 each framework's sin and cos within TRIG_ULP, sqrt and division correctly rounded (IEEE), pow
 within the device's POW_ULP, the float32 gradient within its derived bound. The bounds are the
 documented ones (SLEEF, glibc, IEEE 754; CUDA's on a GPU), not this machine's figures."""
@@ -22,7 +22,7 @@ from tolerances import POW_ULP, TRIG_ULP
 IEEE_OPS_ULP = {"cpu": 1.0, "gpu": 2.5}
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench import device_ulps  # noqa: E402
+from bench.studies import device_ulps  # noqa: E402
 
 
 @pytest.mark.parametrize("device", ["cpu", "gpu"])

@@ -1,6 +1,6 @@
 """Data-parallel step time against P, per framework, with the communication share: docs/scale.md.
 
-    .venv/bin/python -m bench.scale_study [--out results/scale-study-<time>.json] [--steps 60]
+    .venv/bin/python -m bench.studies.scale_study [--out results/scale-study-<time>.json] [--steps 60]
 
 For each framework (torch: torch.distributed gloo; jax: jax.distributed + gloo collectives), each n
 in N and P in 1..min(2, CPUs) (``--processes`` more on bigger machines): one run of ``--steps`` SGD
@@ -23,7 +23,7 @@ import numpy as np
 NS = (1_000, 100_000, 1_000_000)
 ENSEMBLE_N, ENSEMBLE_E, ENSEMBLE_STEPS = 1_000, 256, 100  # the sharded-ensemble rows
 # One CPU per rank: every CPU open to the ranks, rank r pinned to the r-th. XLA's flags alone do not
-# make one thread: a lone JAX process kept 1.7 CPUs busy with them (bench/probe_two_processes.py),
+# make one thread: a lone JAX process kept 1.7 CPUs busy with them (bench/studies/probe_two_processes.py),
 # so P = 1 would have had two CPUs and P = 2 one each.
 THREADS_ENV = {"OMP_NUM_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
                "PARITYBENCH_ALL_CPUS": "1", "PARITYBENCH_PIN_RANKS": "1"}
@@ -61,7 +61,7 @@ def predicted(r: dict, base: dict | None) -> float | None:
 
 
 def main(argv=None) -> int:
-    from bench import study
+    from bench.studies import study
 
     ap = study.parser(__doc__, "scale-study")
     ap.add_argument("--steps", type=int, default=60)

@@ -2,7 +2,7 @@
 arguments: what the GPU tolerances (tests/tolerances.py POW_ULP) and the horizon differences
 between devices (docs/gpu.md) rest on.
 
-  python -m bench.device_ulps [--device cpu|gpu] [--out PATH]   (a few seconds; bench/gpu_host.py runs it)
+  python -m bench.studies.device_ulps [--device cpu|gpu] [--out PATH]   (a few seconds; bench/gpu_host.py runs it)
 
 For torch (eager, and compiled: inductor generates its own code) and JAX (jit), float32, on the
 device, max and mean error in ulps of float32 (|got - truth| / spacing(fl32(truth))) of:
@@ -22,7 +22,7 @@ import sys
 
 import numpy as np
 
-from bench import study
+from bench.studies import study
 
 W = (1.4, 1.5, math.pi / 2, 1.7)
 BETAS = (0.9, 0.999)

@@ -1,6 +1,6 @@
 """Where torch's compiled step loses time against a plain compiled loop (issue #15's 3x on a GPU).
 
-  python -m bench.probe_step_overhead [--device cpu|gpu] [--n 1000] [--optimizer sgd|adam]
+  python -m bench.studies.probe_step_overhead [--device cpu|gpu] [--n 1000] [--optimizer sgd|adam]
 
 Times, interleaved (round robin, median of ROUNDS rounds of K steps, µs per step):
   suite          the suite's compiled variant: ``Runner.advance`` (history recorded, torch.optim's

@@ -1,4 +1,4 @@
-"""What the study scripts share (bench/gap_study.py, scale_study.py, malloc_faults.py): the
+"""What the study scripts share (bench/studies/gap_study.py, scale_study.py, malloc_faults.py): the
 ``--out`` option (default results/<kind>-<time>.json, a new file) and writing the JSON new."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def parser(doc: str, kind: str) -> argparse.ArgumentParser:

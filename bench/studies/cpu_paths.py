@@ -1,6 +1,6 @@
 """How the seed's chaotic run moves with the CPU code path (docs/numerics.md's table).
 
-    .venv/bin/python -m bench.cpu_paths [--forced "ATEN_CPU_CAPABILITY=default XLA_FLAGS=--xla_cpu_max_isa=SSE4_2"]
+    .venv/bin/python -m bench.studies.cpu_paths [--forced "ATEN_CPU_CAPABILITY=default XLA_FLAGS=--xla_cpu_max_isa=SSE4_2"]
 
 Runs (n 1000, x_max 1000, sgd lr 4e-4, w0 1.5, 300 steps) in every backend/variant and dtype in two
 fresh processes, natively and with the ``--forced`` environment, and prints per run the first step
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUNS = (("jax", "jit"), ("jax", "scan"), ("torch", "eager"), ("torch", "compiled"))
 
 CHILD = """

@@ -1,6 +1,6 @@
 """Why did JAX gain nothing from a second data-parallel process here? A control (docs/scale.md).
 
-    .venv/bin/python -m bench.probe_two_processes [--n 500000] [--trials 2]
+    .venv/bin/python -m bench.studies.probe_two_processes [--n 500000] [--trials 2]
 
 Times a one-process JAX step (``--variant``, default jit; no collective at all) on n rows, one
 thread, 20 steps after two warm-up calls of 20, in three settings:
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
 CHILD = """
 import os, resource, sys, time

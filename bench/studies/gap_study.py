@@ -1,6 +1,6 @@
 """The JAX-on-CPU gap, measured apart from the bench (docs/gap.md): rerunnable, a few minutes.
 
-    .venv/bin/python -m bench.gap_study [--out results/gap-study-<time>.json] [--rounds 15]
+    .venv/bin/python -m bench.studies.gap_study [--out results/gap-study-<time>.json] [--rounds 15]
 
 One thread (the bench's setting), glibc malloc steady, float32 n = 1e6 unless named. Parts:
   sin        ns per element of one jitted/compiled sin over 1e6 float32 arguments in three
@@ -29,7 +29,8 @@ frameworks.set_malloc("steady")
 
 import numpy as np  # noqa: E402
 
-from bench import runners, study, timing  # noqa: E402
+from bench import runners, timing  # noqa: E402
+from bench.studies import study  # noqa: E402
 
 N = 1_000_000
 YNN_OFF = ("xla_cpu_experimental_ynn_fusion_type", "")

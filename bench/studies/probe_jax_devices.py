@@ -1,6 +1,6 @@
 """Does a one-process, two-CPU-device sharded training step run, or hang? (issue #10's question)
 
-    .venv/bin/python -m bench.probe_jax_devices
+    .venv/bin/python -m bench.studies.probe_jax_devices
 
 Each variant runs in a fresh subprocess (20 s timeout): jax with 2 CPU devices, x (1e6 float32)
 sharded over them with NamedSharding, w replicated, 20 jitted SGD steps of the seed's loss (one

@@ -1,6 +1,6 @@
 """Between-process noise of the paired floor ratio: the part of A/A drift no single run can see.
 
-    .venv/bin/python -m bench.process_noise [--runs 4] [-k "eager-cpu-f32-n100000-sgd-E1 or compiled-cpu-f32-n100000-sgd-E1"]
+    .venv/bin/python -m bench.studies.process_noise [--runs 4] [-k "eager-cpu-f32-n100000-sgd-E1 or compiled-cpu-f32-n100000-sgd-E1"]
 
 Times the selected throughput cases in ``--runs`` fresh processes, back to back (seconds apart),
 and prints each process's floor_ratio with its 95% CI. Where the processes' intervals do not
@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv=None) -> int:

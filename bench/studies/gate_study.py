@@ -1,6 +1,6 @@
 """The gate's A/A and planted-slowdown study: rerunnable by anyone (not a test: it takes an hour).
 
-    .venv/bin/python -m bench.gate_study --out results/gate-study [--runs 4] [--gap 900]
+    .venv/bin/python -m bench.studies.gate_study --out results/gate-study [--runs 4] [--gap 900]
         [--plant torch-compiled-cpu-f32-n100000-sgd-E1=1.3] [--select "..."]
 
 Runs the CPU throughput matrix (bench/test_throughput.py) ``--runs`` times, one start every
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PLANT = "torch-compiled-cpu-f32-n100000-sgd-E1=1.3"
 
 

@@ -1,7 +1,7 @@
 """Page faults and time per training step under glibc's default malloc policy and the bench's
 'steady' one (``frameworks.set_malloc``): the measurement behind ``--malloc steady``.
 
-    .venv/bin/python -m bench.malloc_faults [--out results/malloc-faults-<time>.json] [--steps 100]
+    .venv/bin/python -m bench.studies.malloc_faults [--out results/malloc-faults-<time>.json] [--steps 100]
 
 Each (case, mode) runs in a fresh process (one thread, as the bench): build the case, 16 warm-up
 steps, then ``--steps`` steps timed, minor page faults counted around them (``getrusage``). The
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASES = (("reference", "numpy", 1_000_000, "sgd"), ("reference", "numpy", 100_000, "adam"),
          ("torch", "eager", 100_000, "sgd"), ("torch", "eager", 1_000_000, "adam"),
          ("torch", "compiled", 1_000_000, "sgd"), ("jax", "scan", 1_000_000, "sgd"))
@@ -43,7 +43,7 @@ print(json.dumps({"case": c.id, "mode": info["mode"], "applied": info["applied"]
 
 
 def main(argv=None) -> int:
-    from bench import study
+    from bench.studies import study
 
     ap = study.parser(__doc__, "malloc-faults")
     ap.add_argument("--steps", type=int, default=100)

@@ -1,6 +1,6 @@
 """Where does a torch-compiled step go, against the floor?  (not a test: run it as a script)
 
-    .venv/bin/python -m bench.probe_floor [--threads 1] [--n 1000000]
+    .venv/bin/python -m bench.studies.probe_floor [--threads 1] [--n 1000000]
 
 Times, interleaved in one process (minimum of 12 calls of 10 steps, so that load from other
 processes hurts every figure alike), each against torch's floor pass sum(sin(w x) + cos(w x)):

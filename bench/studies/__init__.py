@@ -1,0 +1,1 @@
+"""One-off studies and probes: each runs as ``python -m bench.studies.<name>`` (bench/README.md)."""
