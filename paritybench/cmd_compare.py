@@ -2,8 +2,11 @@
 
 Exit status: 0 = no regression (or one run shown), 1 = a regression (a case slower: its paired
 step/floor ratios moved by more than the threshold with a Mann-Whitney p < alpha; or a changed
-outcome), 2 = bad input (one line on stderr). Across different machines no absolute time is
-ever gated. Rules: paritybench/verdict.py and docs/compare.md. Input files are only read.
+outcome), 2 = bad input (one line on stderr). Different hardware (CPU, ISA, torch's CPU path,
+numpy's SIMD, threads): the ratios are shown and NO timing verdict is given (exit 0 unless an
+outcome changed) unless --across-machines. Same hardware with other framework versions: the
+changed framework's cases on absolute times over an unchanged drift control. Rules:
+paritybench/verdict.py and docs/compare.md. Input files are only read.
 """
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ def add_parser(sub) -> None:
                    help=f"significance level of the rank test per case (default {V.ALPHA:g})")
     p.add_argument("--absolute", action="store_true",
                    help="also gate absolute times per step (only when both runs' machines match)")
+    p.add_argument("--across-machines", action="store_true",
+                   help="give floor-normalised verdicts between different hardware too (false verdicts: "
+                        "docs/compare.md 'Across hardware')")
     p.add_argument("--across-devices", action="store_true",
                    help="match cases whose ids differ only in the device (a CPU run against a GPU run)")
     p.add_argument("--format", default="terminal", choices=render.FORMATS,
@@ -70,10 +76,12 @@ def run(args) -> int:
     old = resultfile.load(args.files[0], "old")
     new = resultfile.load(args.files[1], "new")
     rules = V.Rules(alpha=args.alpha, min_effect=args.threshold, absolute=args.absolute)
-    d = compare.compare_runs(old, new, rules, args.across_devices)
+    d = compare.compare_runs(old, new, rules, args.across_devices, args.across_machines)
     n_common = len(d.table.rows)
+    verdict = (f"REGRESSION ({len(d.regressions)}):" if d.regressions else
+               "no regression" if d.verdicts else "no timing verdict (hardware differs); no outcome changed")
     footer = [f"{n_common} cases compared, {len(d.only_old)} only in old, {len(d.only_new)} only in new; "
-              + (f"REGRESSION ({len(d.regressions)}):" if d.regressions else "no regression")]
+              + verdict]
     footer += [f"  {line}" for line in d.regressions]
     _emit(render.render(compare.diff_tables(d), args.format, d.header, footer))
     return 1 if d.regressions else 0

@@ -192,6 +192,10 @@ class Diff:
     rows: list[Row]
     basis: str         # one line: what the verdicts rest on
     same_machine: bool
+    verdicts: bool = True            # False: different hardware, no timing verdict (--across-machines)
+    hardware: list[str] = dataclasses.field(default_factory=list)   # differing hardware fields
+    software: list[str] = dataclasses.field(default_factory=list)   # changed packages
+    controls: dict = dataclasses.field(default_factory=dict)        # case -> its drift control
 
 
 def _p(v: float) -> str:
@@ -209,24 +213,75 @@ def _rekey(run: Run, across: bool) -> Run:
     return dataclasses.replace(run, cases={case_key(k, across): c for k, c in run.cases.items()})
 
 
-def _basis_line(rules: V.Rules, same: bool, keys: list[str], across: bool) -> str:
-    gate = (f"p < {rules.alpha:g} (Mann-Whitney U on the rounds), p < {rules.process_alpha:g} (exact, "
+def _gate_text(rules: V.Rules) -> str:
+    return (f"p < {rules.alpha:g} (Mann-Whitney U on the rounds), p < {rules.process_alpha:g} (exact, "
             f"on the process medians) and a change > {100 * rules.min_effect:.0f}%")
-    if across:
-        return f"verdicts: paired floor ratios only (devices differ), {gate}"
-    if not same:
-        return (f"machines differ ({len(keys)} key fields): verdicts from floor-normalised paired "
-                f"ratios only, never absolute times; {gate}")
+
+
+def _basis_line(rules: V.Rules, hardware: list[str], software: dict, across_machines: bool,
+                across_devices: bool) -> str:
+    gate = _gate_text(rules)
+    if hardware and not across_machines:
+        return (f"hardware differs ({len(hardware)} fields): NO timing verdict is given; neither times nor "
+                "step/floor ratios travel between CPUs (docs/compare.md, 'Across hardware'); the "
+                "ratios below are information. --across-machines: floor-normalised verdicts, with "
+                "their measured false rate")
+    if hardware or across_devices:
+        return (f"--across-machines: verdicts from floor-normalised paired ratios only, never absolute "
+                f"times; {gate}")
+    if software:
+        changed = ", ".join(sorted(software))
+        return (f"same hardware, software differs ({changed}): cases of the frameworks it can move are "
+                f"judged on absolute times over a drift control whose software did not change "
+                f"(absolute/control), the others on paired floor ratios; {gate}")
     if rules.absolute:
         return f"same machine: verdicts from paired floor ratios and absolute times, {gate}"
     return f"same machine: verdicts from paired floor ratios (--absolute gates times too), {gate}"
 
 
-def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices: bool = False) -> Diff:
+def drift_control(run: Run, c: Case, affected: set[str]) -> Case | None:
+    """The step case whose paired floor rounds serve as ``c``'s drift control: a backend the changed
+    software cannot move (numpy's first), same device, dtype and E, the nearest n. None if none."""
+    pool = [k for k in run.of_kind("throughput") if k.get("backend") not in affected
+            and all(k.get(f) == c.get(f) for f in ("device", "dtype", "E")) and V.floor_rounds(k)]
+    if not pool or not isinstance(c.get("n"), int):
+        return None
+    return min(pool, key=lambda k: (k.get("backend") != "reference",
+                                    abs(math.log(max(k.get("n") or 1, 1) / c.get("n"))),
+                                    k.get("optimizer") != "sgd", k.name))
+
+
+def _judge(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, ctx: dict) -> tuple[V.Verdict, str | None]:
+    """(verdict, control case name) of one common case under the comparison's context."""
+    gated = n.kind in GATED or n.kind == "floor"
+    if not gated:  # agreement runs are one call with compilation; methods, tools: information
+        return V.Verdict("not gated", "-", None, None), None
+    if ctx["hardware"] and not ctx["across_machines"]:
+        info = V.judge(o, n, rules, "paired") if n.kind in GATED else V.Verdict("not gated", "-", None, None)
+        return V.Verdict("no verdict", "-", info.effect, info.p, "hardware differs", info.p_process), None
+    if n.get("backend") in ctx["affected"]:
+        cn = drift_control(new, n, ctx["affected"])
+        co = old.cases.get(case_key(cn.fullname, ctx["across_devices"])) if cn else None
+        return V.judge_controlled(o, n, co, cn if co else None, rules), (cn.label if co else None)
+    if n.kind in GATED:
+        return V.judge_case(o, n, rules, ctx["same"]), None
+    if rules.absolute and ctx["same"]:
+        return V.judge(o, n, rules, "absolute"), None
+    return V.Verdict("not gated", "-", None, None), None  # floors are inside every paired ratio
+
+
+def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices: bool = False,
+                 across_machines: bool = False) -> Diff:
     """Old against new, cases matched by fullname (ignoring the device with ``across_devices``);
-    ValueError when the two share no case."""
+    ValueError when the two share no case. Different hardware (``V.HARDWARE_FIELDS``, or devices):
+    no timing verdict unless ``across_machines``. Same hardware, other software: the changed
+    frameworks' cases on absolute times over a drift control (``drift_control``)."""
     keys = V.key_differences(old, new)
-    same = not keys and not across_devices
+    hardware = V.hardware_differences(old, new) + (["device: matched across devices"] if across_devices else [])
+    software = {} if hardware else V.changed_software(old, new)
+    ctx = {"hardware": hardware, "across_machines": across_machines, "across_devices": across_devices,
+           "affected": V.affected_backends(software), "same": not keys and not across_devices}
+    verdicts = not hardware or across_machines
     old, new = _rekey(old, across_devices), _rekey(new, across_devices)
     common = [k for k in new.cases if k in old.cases]
     if not common:
@@ -234,35 +289,32 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
                          f"{len(old.cases)} and {len(new.cases)} cases, none with the same fullname); "
                          "allowed: two runs of the same benchmark suite"
                          + ("" if across_devices else " (--across-devices matches cpu to gpu cases)"))
-    basis = _basis_line(rules, same, keys, across_devices)
+    basis = _basis_line(rules, hardware, software, across_machines, across_devices)
     t = Table(f"{old.path} -> {new.path}", [
         Column("case", align="<"), Column("fl old", times), Column("fl new", times),
         Column("change", times), Column("p", _p), Column("p proc", _p),
         Column("time", times), Column("verdict", align="<")])
     t.notes = ["fl: step/floor, median of the processes' median paired ratios; change: new/old on the "
-               "verdict's basis; p: rounds, p proc: process medians ('-': fewer than "
-               f"{V.MIN_PROCESSES} processes on a side, rounds only); time: new/old seconds per step"
-               + ("" if same and rules.absolute else ", not gated")
+               "verdict's basis (paired ratios where no verdict is given); p: rounds, p proc: process "
+               f"medians ('-': fewer than {V.MIN_PROCESSES} processes on a side, rounds only); time: new/old "
+               "seconds per step" + ("" if ctx["same"] and rules.absolute else ", gated only where the verdict says 'absolute'")
                + "; MEM / mem: more / less peak memory, new/old (GPU peak, else the RSS the case added), "
                "gated like time, changes under 8 MiB ignored"]
-    regressions, rows, rounds_only = [], [], []
+    regressions, rows, rounds_only, controls = [], [], [], {}
     for k in common:
         o, n = old.cases[k], new.cases[k]
-        if n.kind in GATED:
-            v = V.judge_case(o, n, rules, same)
-        elif n.kind == "floor" and rules.absolute and same:
-            v = V.judge(o, n, rules, "absolute")
-        else:  # floors are inside every paired ratio; agreement runs are one call with compilation
-            v = V.Verdict("not gated", "-", None, None)
-        notes = [v.label + (f" ({v.basis})" if v.basis == "absolute" else "")]
-        mv = V.judge_memory(o, n, rules) if n.kind in STEP_KINDS else None
+        v, control = _judge(o, n, old, new, rules, ctx)
+        if control:
+            controls[short(n.name)] = control
+        notes = [v.label + (f" ({v.basis})" if v.basis.startswith("absolute") else "")]
+        mv = V.judge_memory(o, n, rules) if n.kind in STEP_KINDS and verdicts else None
         if mv is not None and mv.label in ("more memory", "less memory"):
             notes.append(f"{'MEM' if mv.label == 'more memory' else 'mem'} {mv.effect:.2f}x")
             if mv.label == "more memory":
                 regressions.append(f"{short(n.name)}: more memory, {mv.effect:.2f}x")
         if v.why.startswith("rounds only"):
             rounds_only.append(v.why)
-        change = V.conclusion_change(o, n)
+        change = V.conclusion_change(o, n)  # outcomes must hold on any machine: judged everywhere
         if change:
             notes.append(change.upper())
             regressions.append(f"{short(n.name)}: {change}")
@@ -284,11 +336,16 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     if ca != cb:
         header.append(f"commit: {str(ca)[:12]} -> {str(cb)[:12]}")
     header.append(basis)
+    if controls:
+        used = sorted(set(controls.values()))
+        header.append(f"drift control (software unchanged, floor rounds timed in the same processes): "
+                      f"{', '.join(used)}")
     header += [r.partial for r in (old, new) if r.partial]
     if rounds_only:
         header.append(f"{len(rounds_only)} cases judged on their rounds only, no process test: "
                       + rounds_only[0].removeprefix("rounds only: "))
-    return Diff(header, t, only_old, only_new, regressions, rows, basis, same)
+    return Diff(header, t, only_old, only_new, regressions, rows, basis, ctx["same"], verdicts,
+                hardware, sorted(software), controls)
 
 
 def diff_tables(d: Diff) -> list[Table]:

@@ -22,6 +22,7 @@ only'): between-process noise is then unmeasured (docs/compare.md). A case witho
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from statistics import median
@@ -36,11 +37,22 @@ MEMORY_MIN_BYTES = 8 << 20  # a memory change smaller than 8 MiB is not judged (
 PROCESS_ALPHA = 0.05  # the process medians' exact test (4 vs 4: complete separation, p = 0.029)
 MIN_PROCESSES = 3   # fewer processes on a side: the process test is left out (3 vs 3 reaches 0.1 at best)
 
-# Numeric-environment fields that make two runs different machines for timing (machine_info paths).
-KEY_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.numpy_blas", "numeric.libc",
-              "numeric.torch.version", "numeric.torch.cpu_capability", "numeric.torch.threads",
-              "numeric.jax.version", "numeric.jax.xla_cpu_max_isa", "numeric.thread_env",
-              "threads.set", "malloc.mode", "cpu.brand_raw", "torch", "jax", "jaxlib", "numpy")
+# The machine (machine_info paths): when any differs, two runs are different hardware and no timing
+# verdict is drawn unless asked (``--across-machines``): no time, and not even a step/floor ratio,
+# travels between CPUs (docs/compare.md, "Across hardware").
+HARDWARE_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.torch.cpu_capability",
+                   "numeric.torch.threads", "numeric.jax.xla_cpu_max_isa", "numeric.thread_env",
+                   "threads.set", "cpu.brand_raw", "devices")
+# The software, by what it can change: a package name -> its machine_info paths. When only these
+# differ, verdicts stay: that is the upgrade question ("did jax 0.10 make this slower here?").
+SOFTWARE_FIELDS = {"torch": ("numeric.torch.version", "torch"),
+                   "jax": ("numeric.jax.version", "jax", "jaxlib", "optax"),
+                   "numpy": ("numpy", "numeric.numpy_blas"),
+                   "libc": ("numeric.libc",), "malloc": ("malloc.mode",)}
+# Which backends' timings a package can move (libc and malloc: every backend's).
+AFFECTS = {"torch": ("torch",), "jax": ("jax",), "numpy": ("reference",),
+           "libc": ("reference", "torch", "jax"), "malloc": ("reference", "torch", "jax")}
+KEY_FIELDS = HARDWARE_FIELDS + tuple(f for fs in SOFTWARE_FIELDS.values() for f in fs)
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,8 @@ class Verdict:
     p_process: float | None = None  # the process medians' exact test; None: left out (``why``)
 
 
-def key_differences(old: Run, new: Run) -> list[str]:
-    """'field: old -> new' for each KEY_FIELDS entry that differs (absent in both: not listed)."""
+def key_differences(old: Run, new: Run, fields: tuple[str, ...] = KEY_FIELDS) -> list[str]:
+    """'field: old -> new' for each of ``fields`` that differs (absent in both: not listed)."""
     a, b = flatten(old.machine_info), flatten(new.machine_info)
 
     def pick(flat: dict, key: str):
@@ -70,11 +82,26 @@ def key_differences(old: Run, new: Run) -> list[str]:
         return None if not hits else (hits[key] if key in hits else tuple(sorted(hits.items())))
 
     out = []
-    for k in KEY_FIELDS:
+    for k in fields:
         va, vb = pick(a, k), pick(b, k)
         if va != vb:
             out.append(f"{k}: {_brief(va)} -> {_brief(vb)}")
     return out
+
+
+def hardware_differences(old: Run, new: Run) -> list[str]:
+    """The HARDWARE_FIELDS that differ: non-empty means no timing verdict by default."""
+    return key_differences(old, new, HARDWARE_FIELDS)
+
+
+def changed_software(old: Run, new: Run) -> dict[str, list[str]]:
+    """{package: its differing fields} for each SOFTWARE_FIELDS package whose fields differ."""
+    return {pkg: d for pkg, fields in SOFTWARE_FIELDS.items() if (d := key_differences(old, new, fields))}
+
+
+def affected_backends(changed) -> set[str]:
+    """The backends whose timings the changed packages can move (AFFECTS)."""
+    return {b for pkg in changed for b in AFFECTS[pkg]}
 
 
 def _brief(v) -> str:
@@ -111,6 +138,11 @@ def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     if a is None or b is None:
         which = "old" if a is None else "new"
         return Verdict("not gated", "-", None, None, f"no {basis} samples in the {which} file")
+    return judge_samples(a, b, rules, basis)
+
+
+def judge_samples(a: list[list[float]], b: list[list[float]], rules: Rules, basis: str) -> Verdict:
+    """The rule on per-process samples, old ``a`` against new ``b``."""
     if min(len(x) for x in a + b) < MIN_ROUNDS:
         return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds in a process")
     ma, mb = [median(x) for x in a], [median(x) for x in b]
@@ -128,6 +160,42 @@ def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
     elif ok and effect < 1 / (1 + rules.min_effect):
         label = "faster"
     return Verdict(label, basis, effect, p, why, p_proc)
+
+
+def floor_rounds(c: Case) -> list[list[float]] | None:
+    """Per process, the seconds per floor pass of a step case's paired rounds (round seconds /
+    paired ratio, round by round): a drift control timed in the same processes as the step."""
+    steps, ratios = samples(c, "absolute"), samples(c, "paired")
+    if steps is None or ratios is None or [len(x) for x in steps] != [len(x) for x in ratios]:
+        return None
+    return [[s / r for s, r in zip(xs, rs)] for xs, rs in zip(steps, ratios)]
+
+
+def controlled(c: Case, control: list[list[float]]) -> list[list[float]] | None:
+    """The case's absolute rounds, each over the control's median in the same process (over the
+    control's overall median where the process counts differ: a floor case has one process)."""
+    a = samples(c, "absolute")
+    if a is None:
+        return None
+    if len(control) == len(a):
+        return [[x / median(ctl) for x in xs] for xs, ctl in zip(a, control)]
+    m = median([v for x in control for v in x])
+    return [[x / m for x in xs] for xs in a]
+
+
+def judge_controlled(old: Case, new: Case, ctl_old: Case | None, ctl_new: Case | None, rules: Rules) -> Verdict:
+    """Absolute times of a case whose framework changed between the runs (same hardware), over a
+    drift control whose software did not change (``floor_rounds`` of ``ctl_*``); without a
+    control, plain absolute times (basis 'absolute, no control'). Effect = time ratio / drift."""
+    if ctl_old is None or ctl_new is None:
+        v = judge(old, new, rules, "absolute")
+        return v if v.basis == "-" else dataclasses.replace(v, basis="absolute, no control")
+    co, cn = floor_rounds(ctl_old), floor_rounds(ctl_new)
+    a = controlled(old, co) if co else None
+    b = controlled(new, cn) if cn else None
+    if a is None or b is None:
+        return Verdict("not gated", "-", None, None, "no absolute rounds or no control rounds")
+    return judge_samples(a, b, rules, "absolute/control")
 
 
 def _device_peak(c: Case) -> bool:

@@ -46,7 +46,8 @@ def scale_case(d: dict, fullname: str, factor: float, paired: bool = True) -> di
         b["stats"][k] *= factor
     e = b["extra_info"]
     e["round_seconds"] = [v * factor for v in e["round_seconds"]]
-    e["process_round_seconds"] = [[v * factor for v in p] for p in e["process_round_seconds"]]
+    if "process_round_seconds" in e:  # floors: one process
+        e["process_round_seconds"] = [[v * factor for v in p] for p in e["process_round_seconds"]]
     if paired:
         e["paired_ratios"] = [v * factor for v in e["paired_ratios"]]
         e["process_paired_ratios"] = [[v * factor for v in p] for p in e["process_paired_ratios"]]
@@ -184,12 +185,18 @@ def test_absolute_times_gated_only_on_request_and_on_the_same_machine(tmp_path, 
     assert rc == 0 and "no regression" in out
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, slow, "b.json")), "--absolute"], capsys)
     assert rc == 1 and "slower, 2.00x (absolute" in out
-    # the same files, but the new one from another CPU: never an absolute verdict, said in one line
+    # the same files, but the new one from another CPU: no verdict at all, said in one line
     slow["machine_info"]["numeric"]["cpu_model"] = "Intel(R) Xeon(R) Processor"
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, slow, "c.json")), "--absolute"], capsys)
-    assert rc == 0 and "no regression" in out
+    assert rc == 0 and "no timing verdict (hardware differs)" in out
     assert "numeric.cpu_model: AMD EPYC -> Intel(R) Xeon(R) Processor" in out
-    assert sum("machines differ" in line and "never absolute times" in line for line in out.splitlines()) == 1
+    assert sum("hardware differs" in line and "NO timing verdict" in line for line in out.splitlines()) == 1
+    # --across-machines: floor-normalised verdicts, never absolute times
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, slow, "d.json")), "--absolute",
+                       "--across-machines"], capsys)
+    assert rc == 0 and "no regression" in out
+    assert sum("--across-machines: verdicts from floor-normalised" in line and "never absolute times" in line
+               for line in out.splitlines()) == 1
 
 
 def test_a_file_without_paired_rounds_is_not_gated(tmp_path, capsys):
@@ -240,7 +247,7 @@ def test_cases_in_one_file_only_are_listed_and_machine_differences_come_first(tm
     assert rc == 0
     lines = out.splitlines()
     assert lines[0] == "key differences between the machines (1):" and lines[1] == "  torch: 2.13.0 -> 2.14.0"
-    assert "hz_actual" not in out and "machines differ" in lines[2]
+    assert "hz_actual" not in out and "same hardware, software differs (torch)" in lines[2]
     assert "only in the old file (1)" in out and render.short(gone["name"]) in out
     assert "only in the new file (1)" in out and "brand-new-case" in out
 
@@ -256,6 +263,9 @@ def test_a_cpu_run_against_a_gpu_run_with_across_devices(tmp_path, capsys):
     assert rc == 2 and "no case in common" in err and "--across-devices" in err
     rc, out, _ = main(["compare", str(RUN), str(gpu), "--across-devices"], capsys)
     assert rc == 0 and "87 cases compared, 0 only in old, 0 only in new" in out
+    assert "no timing verdict (hardware differs)" in out  # a GPU is other hardware
+    rc, out, _ = main(["compare", str(RUN), str(gpu), "--across-devices", "--across-machines"], capsys)
+    assert rc == 0 and "no regression" in out
 
 
 def test_compare_runs_as_a_command():
@@ -469,3 +479,85 @@ def test_memory_growth_from_zero_counts_and_one_process_is_not_gated(tmp_path, c
     rc, out, _ = main(["compare", str(write(tmp_path, one_old, "o1.json")), str(write(tmp_path, one_new, "n1.json"))],
                       capsys)
     assert rc == 0 and "more memory" not in out
+
+
+# ------------------------------------------------------------------ hardware and software
+
+
+def other_cpu(d: dict, field: tuple[str, ...], value) -> dict:
+    """The same file, but from another CPU path (one machine_info field changed)."""
+    d = copy.deepcopy(d)
+    node = d["machine_info"]
+    for k in field[:-1]:
+        node = node.setdefault(k, {})
+    node[field[-1]] = value
+    return d
+
+
+@pytest.mark.parametrize("field,value", [
+    (("numeric", "cpu_model"), "Intel(R) Xeon(R) Processor"),
+    (("numeric", "torch", "cpu_capability"), "DEFAULT"),   # ATEN_CPU_CAPABILITY=default
+    (("numeric", "jax", "xla_cpu_max_isa"), "SSE4_2"),     # --xla_cpu_max_isa=SSE4_2
+    (("numeric", "numpy_simd", "found"), []),              # NPY_DISABLE_CPU_FEATURES
+    (("threads",), {"set": 4})])
+def test_no_timing_verdict_across_hardware_in_either_direction(tmp_path, capsys, field, value):
+    # a 1.5x slower step on the other path, paired ratio included: across hardware, no verdict
+    there = write(tmp_path, other_cpu(scale_case(doc(), SLOW_CASE, 1.5), field, value), "there.json")
+    for a, b in ((RUN, there), (there, RUN)):
+        rc, out, _ = main(["compare", str(a), str(b)], capsys)
+        assert rc == 0, out
+        assert "slower" not in out and "faster" not in out and "no timing verdict (hardware differs)" in out
+        row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
+        assert row.rstrip().endswith("no verdict") and ("1.50x" in row or "0.67x" in row), row
+    rc, out, _ = main(["compare", str(RUN), str(there), "--across-machines"], capsys)
+    assert rc == 1 and "slower, 1.50x (paired" in out
+
+
+def test_an_outcome_change_is_still_a_regression_across_hardware(tmp_path, capsys):
+    d = other_cpu(doc(), ("numeric", "cpu_model"), "Intel(R) Xeon(R) Processor")
+    next(b for b in d["benchmarks"] if b["fullname"] == OUTCOME_CASE)["extra_info"]["outcome"] = "stuck"
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, d))], capsys)
+    assert rc == 1 and "OUTCOME SOLVED -> STUCK" in out
+
+
+def slow_framework(d: dict, backend: str, factor: float) -> dict:
+    """Every step and floor of ``backend`` ``factor`` times slower in absolute time, the step/floor
+    ratios unchanged: what a framework release that slows sin does (the floor moves with it)."""
+    for b in d["benchmarks"]:
+        if b["extra_info"].get("backend") == backend and b["extra_info"].get("kind") in ("throughput", "floor"):
+            d = scale_case(d, b["fullname"], factor, paired=False)
+    return d
+
+
+def test_a_framework_upgrade_that_slows_step_and_floor_alike_is_caught(tmp_path, capsys):
+    # the measured case (../shared/measurements/amd-2026-12-04): jax's step and floor both slower;
+    # floor-normalised ratios do not move, so only absolute times over an unchanged control can see it
+    new = slow_framework(doc(), "jax", 1.4)
+    new["machine_info"]["jax"] = new["machine_info"]["jaxlib"] = "0.99.0"
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, new))], capsys)
+    assert rc == 1, out
+    assert "same hardware, software differs (jax)" in out and "drift control" in out
+    slower = [line for line in out.splitlines() if line.rstrip().endswith("slower (absolute/control)")]
+    jax_rows = [line for line in out.splitlines() if line.startswith(("jax-", "floor-jax"))
+                and not line.rstrip().endswith("not gated")]  # agreement runs: not timed
+    assert slower and len(slower) == len(jax_rows), out
+    assert not any(line.startswith(("torch-", "reference-")) and "slower" in line for line in out.splitlines())
+
+
+def test_the_drift_control_cancels_a_machine_that_slowed_down_as_a_whole(tmp_path, capsys):
+    # every backend 1.4x slower (the machine drifted), jax upgraded: no verdict of jax slower
+    new = doc()
+    for backend in ("jax", "torch", "reference"):
+        new = slow_framework(new, backend, 1.4)
+    new["machine_info"]["jax"] = "0.99.0"
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, new))], capsys)
+    assert rc == 0 and "no regression" in out, out
+
+
+def test_the_shared_measurement_of_jax_0_10_is_called_slower_not_faster(capsys):
+    m = Path(__file__).resolve().parents[2] / "shared" / "measurements" / "amd-2026-12-04"
+    if not m.is_dir():
+        pytest.skip(f"{m} is not here (../shared is present in CI and in a session)")
+    rc, out, _ = main(["compare", str(m / "jax-0.9.2.json"), str(m / "jax-0.10.2.json")], capsys)
+    row = next(line for line in out.splitlines() if line.startswith("jax-scan-cpu-f32-n1000000"))
+    assert rc == 1 and row.rstrip().endswith("slower (absolute/control)"), out
