@@ -1,9 +1,13 @@
 """One self-contained HTML page for a run: ``paritybench report RUN.json [BASELINE.json] --out page.html``.
 
-Sections, in order: a partial-run mark where the run was interrupted, the verdict block
-(paritybench/answer.py), the gate against BASELINE (if given: paritybench/compare.py), the throughput plot
-(PNG, base64 inside the page), the per-group tables, the agreement tables, machine and versions.
-No script, no external resource: the page opens from disk, offline.
+Sections, in order: a partial-run mark where a run was interrupted; the answer (paritybench/answer.py);
+with BASELINE, the gate's verdicts (paritybench/compare.py): counts, a small paired-ratio plot per
+slower/faster case, the cases found in one file only folded in ``<details>``; the decision drawn
+(paritybench/report_figures.py): time to train against steps, step time against n with the jax/torch
+ratio and its 95% interval, the agreement grid; every table, folded; the machine as a two-column
+table of the fields that matter (differences against the baseline first), the full record folded.
+Figures are PNG data: URIs with their pixel size and a one-line caption. No script, no external
+resource: the page opens from disk, offline.
 """
 from __future__ import annotations
 
@@ -11,15 +15,21 @@ import base64
 import html
 import io
 import json
+from pathlib import Path
 
 from . import answer, compare, render
 from .resultfile import Run
 
-STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
-h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ccc}
+STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#111}
+h1{font-size:1.35em;margin:.2em 0}h2{font-size:1.12em;margin-top:1.4em;border-bottom:1px solid #ccc}
+.sub{color:#555;margin:0 0 .6em}.lead{font-size:1.05em;margin:.3em 0}ul.answer{margin:.2em 0;padding-left:1.2em}
+ul.answer li{font-family:ui-monospace,monospace;font-size:.92em}figure{margin:.8em 0}
+figure img{max-width:100%;height:auto;display:block}figcaption{color:#333;font-size:.92em;margin-top:.2em}
 pre{background:#f4f4f4;padding:.8em;white-space:pre-wrap}table{border-collapse:collapse;margin:.6em 0}
-td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
-.partial{color:#b00;font-weight:bold}.note{color:#555;font-size:.9em}img{max-width:100%}"""
+td,th{border:1px solid #ccc;padding:2px 8px;text-align:right;vertical-align:top}
+td:first-child,th:first-child{text-align:left}table.kv td{text-align:left}tr.differs td{background:#fff3cd}
+.partial{color:#b00;font-weight:bold}.bad{color:#b00;font-weight:bold}.good{color:#070}.note{color:#555;font-size:.9em}
+details{margin:.4em 0}summary{cursor:pointer;color:#124}"""
 
 
 def _table(t: render.Table) -> str:
@@ -29,36 +39,144 @@ def _table(t: render.Table) -> str:
     return f"<h3>{html.escape(t.title)}</h3><table><tr>{head}</tr>{rows}</table>{notes}"
 
 
-def _png(fig) -> str:
+def _figure(fig, fid: str, alt: str, caption: str, dpi: int = 80) -> str:
+    """``fig`` as a PNG data: URI in a <figure> with its pixel size and a one-line caption; closes fig."""
+    from .plot import plt
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    w, h = (round(v * dpi) for v in fig.get_size_inches())
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<figure id="{fid}"><img alt="{html.escape(alt)}" width="{w}" height="{h}" src="{src}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _answer(ans: dict) -> str:
+    first, *rest = answer.lines(ans)
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in rest)
+    return (f'<h2 id="answer">The answer</h2><p class="lead">{html.escape(first)}</p>'
+            f'<ul class="answer">{items}</ul>')
+
+
+def _folded(title: str, names: list[str]) -> str:
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in names)
+    return f"<details><summary>{html.escape(title)} ({len(names)})</summary><ul>{items}</ul></details>"
+
+
+def _gate(run: Run, baseline: Run, pictures: bool) -> str:
+    """The gate's verdicts of ``run`` against ``baseline`` (compare.compare_runs)."""
+    out = [f'<h2 id="gate">Against {html.escape(Path(baseline.path).name)}</h2>']
+    try:
+        d = compare.compare_runs(baseline, run)
+    except ValueError as e:
+        return out[0] + f'<p class="bad">{html.escape(str(e))}</p>'
+    counts: dict[str, int] = {}
+    for r in d.rows:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    given = getattr(d, "verdicts", True)  # compare.Diff.verdicts: False where no verdict is drawn
+    tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    if d.regressions:
+        head = f'<p class="bad">REGRESSION ({len(d.regressions)}): {html.escape("; ".join(d.regressions))}</p>'
+    elif given:
+        head = '<p class="good">no regression</p>'
+    else:
+        head = '<p class="bad">no timing verdict: the machines differ (see the basis below)</p>'
+    out += [head, f"<p>{len(d.rows)} cases in both files: {html.escape(tally)}.</p>",
+            f'<p class="note">{html.escape(d.basis)}</p>']
+    if pictures and given:
+        from . import report_figures
+        fig = report_figures.gate_cases(baseline, run, d.rows)
+        if fig is not None:
+            out.append(_figure(fig, "fig-gate", "paired ratios of the slower and faster cases",
+                               "Each slower or faster case: its per-round step/floor ratios, old against new "
+                               "(a colour per process; black bar: the median of the process medians)."))
+    if d.only_old or d.only_new:
+        out.append(f'<p id="only">{len(d.only_old) + len(d.only_new)} cases are in one file only: '
+                   f"{len(d.only_old)} only in the baseline, {len(d.only_new)} only in this run.</p>")
+        out += [_folded(t, names) for t, names in (("only in the baseline", d.only_old),
+                                                    ("only in this run", d.only_new)) if names]
+    out.append("<details><summary>every common case: ratios, p-values, verdict</summary><pre>"
+               + html.escape("\n".join(d.header)) + "</pre>" + _table(d.table) + "</details>")
+    return "\n".join(out)
+
+
+def _figures(run: Run, ans: dict) -> str:
+    from . import report_figures as F
+    specs = (
+        (F.time_to_train, "fig-time-to-train", "time to train against steps",
+         "Time to train S steps, compilation included (the run's compile seconds + S x its step time): "
+         "the lowest line at your S is the one to use; circles mark where a torch and a jax line cross."),
+        (lambda r: F.step_time(r, ans["bands"]), "fig-step-time", "step time against n, and the jax/torch ratio",
+         "Seconds per step against n, sgd (dashed: each framework's floor pass); below, the answer's fastest "
+         "jax / fastest torch with its 95% interval: under 1, jax is faster at that n."),
+        (F.agreement, "fig-agreement", "agreement grid",
+         "Outcome per input range, recipe and backend (colour), h = the step where w parts from the "
+         "float64 reference; hatched: chaotic, judged by ensembles; red frame: a disagreement."))
+    out = ['<h2 id="plots">The decision, drawn</h2>']
+    for fn, fid, alt, caption in specs:
+        fig = fn(run)
+        if fig is not None:
+            out.append(_figure(fig, fid, alt, caption))
+    return "\n".join(out) if len(out) > 1 else ""
+
+
+MACHINE_FIELDS = (  # (label, flattened machine_info key or a function of the run)
+    ("CPU", "numeric.cpu_model"), ("cores", "cpu.count"), ("ISA", "numeric.isa"),
+    ("threads per process", "threads.set"), ("processes per case", lambda r: r.doc_extra.get("processes") or 1),
+    ("malloc", "malloc.mode"), ("GPU", lambda r: ", ".join(sorted(map(str, (r.machine_info.get("gpu") or {}).values())))
+                                or None),
+    ("python", "python_version"), ("torch", "torch"), ("torch CPU capability", "numeric.torch.cpu_capability"),
+    ("jax / jaxlib", lambda r: f"{r.machine_info.get('jax')} / {r.machine_info.get('jaxlib')}"),
+    ("XLA CPU ISA", "numeric.jax.xla_cpu_max_isa"), ("optax", "optax"), ("numpy", "numpy"),
+    ("numpy BLAS", "numeric.numpy_blas"), ("libc", "numeric.libc"), ("pytest-benchmark", lambda r: r.version),
+    ("profile", lambda r: r.doc_extra.get("profile")), ("cases", lambda r: len(r.cases)),
+    ("wall", lambda r: f"{r.doc_extra['wall_seconds']:.0f} s" if r.doc_extra.get("wall_seconds") else None),
+    ("date", lambda r: r.datetime[:19]),
+    ("commit", lambda r: str(r.commit_info.get("id"))[:12] + (" (dirty)" if r.commit_info.get("dirty") else "")))
+
+
+def _value(run: Run, key) -> str:
+    v = key(run) if callable(key) else run.machine_info
+    for part in [] if callable(key) else key.split("."):
+        v = v.get(part) if isinstance(v, dict) else None
+    if isinstance(v, (list, tuple)):
+        v = ", ".join(map(str, v))
+    return "-" if v in (None, "") else str(v)
+
+
+def _machine(run: Run, baseline: Run | None) -> str:
+    rows = [(label, _value(run, k), _value(baseline, k) if baseline else None) for label, k in MACHINE_FIELDS]
+    differ = [r for r in rows if baseline is not None and r[1] != r[2]]
+    same = [r for r in rows if r not in differ]
+    cells = [f'<tr class="differs"><td>{html.escape(a)}</td><td>{html.escape(v)} '
+             f'<span class="note">(baseline: {html.escape(b)})</span></td></tr>' for a, v, b in differ]
+    cells += [f"<tr><td>{html.escape(a)}</td><td>{html.escape(v)}</td></tr>" for a, v, _ in same]
+    note = (f"<p>{len(differ)} of {len(rows)} fields differ from the baseline's (listed first).</p>"
+            if baseline is not None else "")
+    full = html.escape(json.dumps(run.machine_info, indent=1, default=str))
+    return (f'<h2 id="machine">Machine and versions</h2>{note}<table class="kv" id="machine-table">'
+            f'<tr><th>field</th><th>this run</th></tr>{"".join(cells)}</table>'
+            f"<details><summary>the full machine record (machine_info)</summary><pre>{full}</pre></details>")
 
 
 def page(run: Run, baseline: Run | None = None, pictures: bool = True) -> str:
     """The page's HTML text."""
-    ans = answer.answer(run)
-    parts = [f"<h1>paritybench: {html.escape(run.path)}</h1>"]
+    mi = run.machine_info.get("numeric") or {}
+    parts = [f"<h1>paritybench: {html.escape(Path(run.path).name)}</h1>",
+             f'<p class="sub">{html.escape(str(mi.get("cpu_model", "?")))}, profile '
+             f'{html.escape(str(run.doc_extra.get("profile")))}, {len(run.cases)} cases, {html.escape(run.datetime[:16])} UTC'
+             + (f"; against {html.escape(Path(baseline.path).name)}" if baseline else "") + "</p>"]
     for p in filter(None, (run.partial, baseline.partial if baseline else None)):
         parts.append(f'<p class="partial" id="partial">{html.escape(p)}</p>')
-    parts.append('<h2 id="answer">The answer</h2><pre>' + html.escape("\n".join(answer.lines(ans))) + "</pre>")
+    ans = answer.answer(run)
+    parts.append(_answer(ans))
     if baseline is not None:
-        d = compare.compare_runs(baseline, run)
-        parts.append(f'<h2 id="gate">Against {html.escape(baseline.path)}</h2><pre>'
-                     + html.escape("\n".join(d.header)) + "</pre>"
-                     + "".join(_table(t) for t in compare.diff_tables(d))
-                     + "<p>" + (html.escape(f"REGRESSION ({len(d.regressions)}): " + "; ".join(d.regressions))
-                                if d.regressions else "no regression") + "</p>")
+        parts.append(_gate(run, baseline, pictures))
     if pictures:
-        from . import plot
-        fig = plot.throughput(run)
-        if fig is not None:
-            parts.append(f'<h2 id="plots">Throughput</h2><img alt="throughput against n" src="{_png(fig)}">')
-            plot.plt.close(fig)
-    parts.append('<h2 id="tables">Tables</h2>' + "".join(_table(t) for t in compare.run_tables(run)))
-    machine = {k: run.machine_info.get(k) for k in ("python_version", "torch", "jax", "jaxlib", "optax", "numpy",
-                                                     "numeric", "threads", "devices")}
-    parts.append('<h2 id="machine">Machine and versions</h2><pre>'
-                 + html.escape(json.dumps(machine, indent=1, default=str)) + "</pre>")
+        parts.append(_figures(run, ans))
+    parts.append('<h2 id="tables">Tables</h2><details><summary>every case of this run, by group '
+                 f"({len(run.cases)} cases)</summary>" + "".join(_table(t) for t in compare.run_tables(run))
+                 + "</details>")
+    parts.append(_machine(run, baseline))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>paritybench report</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
