@@ -105,7 +105,7 @@ def _figures(run: Run, ans: dict) -> str:
     specs = (
         (F.time_to_train, "fig-time-to-train", "time to train against steps",
          "Time to train S steps, compilation included (the run's compile seconds + S x its step time): "
-         "the lowest line at your S is the one to use; circles mark where a torch and a jax line cross."),
+         "the lowest line at your S is the one to use; circles mark where the fastest one changes."),
         (lambda r: F.step_time(r, ans["bands"]), "fig-step-time", "step time against n, and the jax/torch ratio",
          "Seconds per step against n, sgd (dashed: each framework's floor pass); below, the answer's fastest "
          "jax / fastest torch with its 95% interval: under 1, jax is faster at that n."),
