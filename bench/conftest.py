@@ -30,9 +30,10 @@ What a user sees: cases outside the chosen profile, backends or devices are dese
 collection (one line says how many), not skipped; skips remain for what cannot run here (no
 GPU, a missing framework), each reason once in the summary. One plain progress line per case
 (done/total, elapsed, an ETA from the finished cases) instead of dots; after the last case the
-replica processes (``pytest_runtestloop``). The summary opens with the answer block
-(paritybench/answer.py). Ctrl-C or SIGTERM: the cases measured so far are written to the new
-JSON, marked ``"interrupted": true`` with the cases ``not_run``.
+replica processes (``pytest_runtestloop``). The summary ends with the answer block
+(paritybench/answer.py) and where the JSON is, after pytest-benchmark's tables. Ctrl-C or
+SIGTERM: the cases measured so far are written to the new JSON, marked ``"interrupted": true``
+with the cases ``not_run``.
 """
 from __future__ import annotations
 
@@ -162,25 +163,6 @@ def pytest_keyboard_interrupt(excinfo):
         bs.benchmarks[:] = [b for b in bs.benchmarks if b.fullname in _PROGRESS["done"] and b]
 
 
-class AnswerFirst:
-    """The verdict block (paritybench/answer.py), read back from the JSON the run wrote, before
-    pytest-benchmark's tables (a plugin object: a conftest holds one implementation per hook)."""
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_terminal_summary(self, terminalreporter, config):
-        if "written" not in _SETTINGS:
-            return
-        from paritybench import answer, resultfile
-        try:
-            run = resultfile.load(_SETTINGS["written"], "run")
-        except ValueError as e:
-            terminalreporter.write_line(f"paritybench answer: not available ({e})")
-            return
-        terminalreporter.section("paritybench answer")
-        for line in answer.lines(answer.answer(run)):
-            terminalreporter.write_line(line)
-
-
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's own configure made its session
 def pytest_configure(config):
     try:
@@ -219,7 +201,6 @@ def pytest_configure(config):
     if not bs.disabled and not config.option.collectonly:
         bs.json = path or (s["results_dir"] / "pending.json")  # truthy: makes handle_saving write
         bs.save_json = save_json
-        config.pluginmanager.register(AnswerFirst(), "paritybench-answer")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -484,5 +465,21 @@ def pytest_terminal_summary(terminalreporter, config):
         tr.write_line(line)
     tr.write_line(f"profile {_SETTINGS.get('profile')}, threads {_SETTINGS.get('threads')}, "
                   f"processes per case {_SETTINGS.get('processes')}, "
-                  f"wall {time.time() - _STARTED[0]:.0f} s"
-                  + (f", JSON: {_SETTINGS['written']}" if "written" in _SETTINGS else ""))
+                  f"wall {time.time() - _STARTED[0]:.0f} s")
+    _answer_last(tr)
+
+
+def _answer_last(tr) -> None:
+    """The answer block (paritybench/answer.py), read back from the JSON the run wrote: the last
+    thing a bench run prints, ending with where the JSON is."""
+    if "written" not in _SETTINGS:
+        tr.write_line(f"JSON: not written ({_SETTINGS.get('write_error', 'no result file for this run')})")
+        return
+    from paritybench import answer, resultfile
+    try:
+        lines = answer.lines(answer.answer(resultfile.load(_SETTINGS["written"], "run")))
+    except ValueError as e:
+        lines = [f"paritybench answer: not available ({e})", f"  JSON: {_SETTINGS['written']}"]
+    tr.section("paritybench answer")
+    for line in lines:
+        tr.write_line(line)

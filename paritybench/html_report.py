@@ -73,7 +73,7 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
     counts: dict[str, int] = {}
     for r in d.rows:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
-    given = getattr(d, "verdicts", True)  # compare.Diff.verdicts: False where no verdict is drawn
+    given = d.verdicts  # False: different hardware, no timing verdict drawn
     tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
     if d.regressions:
         head = f'<p class="bad">REGRESSION ({len(d.regressions)}): {html.escape("; ".join(d.regressions))}</p>'
