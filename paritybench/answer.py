@@ -1,7 +1,7 @@
 """The answer first: which framework is faster here, by how much, against what, and do they agree.
 
     answer(run) -> dict   (JSON-able; ``paritybench answer RUN --json``)
-    lines(ans)  -> list   (at most ~12 lines: the opening of a bench run's summary)
+    lines(ans)  -> list   (at most ~17 lines: the opening of a bench run's summary)
 
 Per device and size band (n <= 1e4: overhead-bound; n >= 1e6: throughput-bound; between: middle),
 float32, E = 1, sgd: the fastest variant of torch and of jax by seconds per step (the median of
@@ -9,7 +9,10 @@ the processes' medians), the ratio of the two with a 95% bootstrap interval over
 rounds (``stats.ratio_ci``), and each against its own floor pass. Where the run has the tuned tier
 (docs/gap.md), one line per throughput-bound band: the best JAX and torch variant of any tier, the
 default tier's figures untouched. Agreement: how many cases ended as the float64 reference did,
-and for those that did not, why: chaos (the ensembles agree) or disagreement.
+and for those that did not, why: chaos (the ensembles agree) or disagreement. Time to train
+(paritybench/time_to_train.py): for the seed's run (n = 1e3, 100 steps) or the user's, each
+framework's fastest variant end to end, cold and warm, beside the per-step answer, and the
+break-even steps of each compiled variant.
 """
 from __future__ import annotations
 
@@ -33,9 +36,12 @@ def _rounds(c: Case) -> list[list[float]]:
     return [one] if isinstance(one, list) and one else [[c.seconds]]
 
 
-def _central(c: Case) -> float:
+def central(c: Case) -> float:
     """Seconds per step: the median of the processes' medians (one process: its median)."""
     return median(median(g) for g in _rounds(c))
+
+
+_central = central  # paritybench/explain.py's name for it
 
 
 def _fastest(cases: list[Case], backend: str) -> Case | None:
@@ -43,8 +49,16 @@ def _fastest(cases: list[Case], backend: str) -> Case | None:
     return min(rows, key=_central) if rows else None
 
 
-def answer(run: Run) -> dict:
-    """The headline of ``run`` as a JSON-able dict (see the module docstring)."""
+def answer(run: Run, n: int | None = None, steps: int | None = None) -> dict:
+    """The headline of ``run`` as a JSON-able dict (see the module docstring); ``time_to_train``
+    answers for a run of ``steps`` steps at size ``n`` (default: the seed's, n = 1e3, 100 steps;
+    ``paritybench.time_to_train.for_run``). A file without startup cases answers the rest and says
+    so in ``time_to_train['lacks']``; ValueError (one line) for bad n or steps, or an n given that
+    the file has no startup cases for."""
+    from . import time_to_train as ttt
+    size, count = ttt.SEED_N if n is None else n, ttt.SEED_STEPS if steps is None else steps
+    ttt.check_args(size, count)
+    asked = n is not None  # (n is reused by the loops below)
     tp = [c for c in run.of_kind("throughput") if c.get("dtype") == "float32" and c.get("E") == 1
           and c.get("optimizer") == "sgd"]
     out = {"file": run.path, "partial": bool(run.doc_extra.get("interrupted")),
@@ -72,6 +86,12 @@ def answer(run: Run) -> dict:
         if t is not None and j is not None:
             out["tuned"].append({"device": device, "n": n, "torch": t.label, "jax": j.label,
                                  "jax_seconds_per_step": _central(j), "jax_over_torch": _central(j) / _central(t)})
+    try:
+        out["time_to_train"] = ttt.for_run(run, size, count)
+    except ValueError as e:  # the seed's size not in the run (a GPU-only run): said, not fatal
+        if asked:
+            raise
+        out["time_to_train"] = {"n": size, "steps": count, "device": "cpu", "dtype": "float32", "lacks": str(e)}
     ag = run.of_kind("agreement")
     if ag:
         differ = [c for c in ag if c.get("outcome") != c.get("reference_outcome")]
@@ -99,7 +119,7 @@ def _threads(t):
 
 
 def lines(ans: dict) -> list[str]:
-    """The verdict block: at most ~12 lines."""
+    """The verdict block: at most ~17 lines."""
     head = (f"paritybench answer: {ans.get('cpu') or '?'}, {ans.get('threads')} thread(s), "
             f"{ans.get('processes')} process(es) per case")
     out = [head + (f"; PARTIAL RUN: interrupted, {ans['not_run']} cases not run" if ans["partial"] else "")]
@@ -134,5 +154,8 @@ def lines(ans: dict) -> list[str]:
                        + (f", {len(a['differ']) - chaos - bad} chaotic, not judged" if len(a["differ"]) - chaos - bad else ""))
             for d in [d for d in a["differ"] if d["why"] == "DISAGREEMENT"][:2]:
                 out.append(f"    {d['case']}: {d['outcome']} vs reference {d['reference']}")
+    if ans.get("time_to_train"):
+        from .time_to_train import lines as ttt_lines
+        out += ttt_lines(ans["time_to_train"])
     out.append(f"  JSON: {ans['file']}  (detail: paritybench compare {Path(ans['file']).name})")
     return out

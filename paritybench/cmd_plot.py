@@ -1,6 +1,6 @@
 """`paritybench plot RUN.json --out DIR`: the suite's pictures as PNGs in a new or empty directory.
 
-throughput.png and scaling.png (from RUN.json), seed.png, landscape.png and convergence.png (computed here, seconds).
+throughput.png, scaling.png and time-to-train.png (from RUN.json), seed.png, landscape.png and convergence.png (computed here, seconds).
 Existing PNGs are never overwritten: DIR must not exist yet or be empty. Prints how long it took.
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import resultfile
 
-PICTURES = ("throughput", "scaling", "seed", "landscape", "convergence")
+PICTURES = ("throughput", "scaling", "time-to-train", "seed", "landscape", "convergence")
+FROM_RUN = {"throughput": "throughput", "scaling": "scaling", "time-to-train": "time_to_train_figure"}  # name -> plot function
 
 
 def add_parser(sub) -> None:
@@ -89,14 +90,15 @@ def _draw(args, run_, out: Path, t0: float) -> int:
         print(run_.partial + " (throughput.png shows the cases measured)")
     for name in wanted:
         t = time.perf_counter()
-        if name in ("throughput", "scaling"):
-            fig = getattr(plot, name)(run_)
+        if name in FROM_RUN:
+            fig = getattr(plot, FROM_RUN[name])(run_)
             if fig is not None and run_.partial:
                 fig.text(0.99, 0.005, "PARTIAL RUN: interrupted, not every case was measured", color="crimson",
                          fontsize=9, ha="right", va="bottom")
             if fig is None:
-                print(f"{name}.png: skipped ({args.run_file} has no throughput case with E = 1"
-                      + (" in float32)" if name == "scaling" else ")"))
+                print(f"{name}.png: skipped ({args.run_file} has no " + (
+                    "startup case (bench/test_startup.py) with a throughput case beside it)" if name == "time-to-train"
+                    else "throughput case with E = 1" + (" in float32)" if name == "scaling" else ")")))
                 continue
         elif name == "seed":
             fig = plot.seed()
@@ -105,7 +107,7 @@ def _draw(args, run_, out: Path, t0: float) -> int:
         else:
             fig = plot.convergence(plot.convergence_grid())
         path = out / f"{name}.png"
-        save_new(fig, path, Path(args.run_file).name if name in ("throughput", "scaling") else None)
+        save_new(fig, path, Path(args.run_file).name if name in FROM_RUN else None)
         plot.plt.close(fig)
         print(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
     print(f"plot: {len(wanted)} pictures in {time.perf_counter() - t0:.1f} s")

@@ -271,3 +271,46 @@ def convergence(grid: dict, x_maxes=CONV_X_MAX, lrs=CONV_LR, starts: int = CONV_
     fig.suptitle(f"Convergence map: full-batch sgd from {starts} starts w0 in [1, 2], n = 1000, "
                  f"{steps} steps: runs that end solved", fontsize=11)
     return fig
+
+
+def time_to_train_figure(run: Run) -> plt.Figure | None:
+    """Time to train S steps (fresh process: import, compile, steps) against S, log-log, one panel
+    per size with startup cases (n = 1e3, 1e6): per backend-variant warm solid, cold dashed
+    (``paritybench.time_to_train``); where the fastest variant changes, a marker (filled warm,
+    hollow cold) at the crossover; the seed's run (100 steps) a grey line. None if the run has no
+    startup case with a throughput step beside it."""
+    from . import time_to_train as ttt
+
+    ents = [e for e in ttt.entries(run) if e["device"] == "cpu" and e["dtype"] == "float32"] or ttt.entries(run)
+    if not ents:
+        return None
+    sizes = sorted({e["n"] for e in ents})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6.0 * len(sizes) + 2.6, 5.2), squeeze=False)
+    s = np.logspace(0, 6, 400)
+    for ax, n in zip(axes[0], sizes):
+        mine = sorted((e for e in ents if e["n"] == n), key=lambda e: e["label"])
+        for e in mine:
+            color = _color(e["backend"])
+            for start, ls in (("warm", "-"), ("cold", "--")):
+                if start == "warm" or e["warm_measured"]:
+                    ax.plot(s, [ttt.seconds(e, k, start) for k in s], color=color, ls=ls, lw=1.5,
+                            marker=MARKERS.get(e["variant"], "o"), markevery=[-1], ms=5,
+                            label=f"{e['label']} {start}" if e["warm_measured"] else f"{e['label']} (no cache)")
+        for start, face in (("warm", "black"), ("cold", "white")):
+            for k, a, b in ttt.crossovers(mine, start, s[0], s[-1]):
+                t = ttt.seconds(a, k, start)
+                ax.plot([k], [t], "o", ms=7, mfc=face, mec="black", zorder=5)
+                ax.annotate(f"{ttt.fmt_steps(k)}: {b['label']}", (k, t), textcoords="offset points",
+                            xytext=(4, -11 if start == "warm" else 5), fontsize=7)
+        ax.axvline(ttt.SEED_STEPS, color="0.6", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("steps S of the run")
+        ax.set_title(f"n = {n:,}, {mine[0]['device']}, {mine[0]['dtype']}, sgd; grey: the seed's 100 steps")
+        ax.grid(True, which="both", alpha=0.25)
+    axes[0][0].set_ylabel("seconds to train S steps (import + compile + steps)")
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle("Time to train: cold (dashed, empty compile caches) and warm (solid) starts; "
+                 "circles: the fastest variant changes (filled warm, hollow cold)\n" + run.path, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,112 @@
+"""docs/answer.md's time-to-train blocks (``paritybench report``), issue #21:
+
+  startup     the baseline's startup cases: import, the run of S0 steps cold and warm, the first
+              call, and where a cold compile's seconds go (torch: dynamo, AOTAutograd, inductor,
+              code generation with the C++ compiler; JAX: tracing, lowering, XLA)
+  ttt-answer  the baseline's answer for the seed's run and the break-even steps at each size
+  ttt-study   the newest committed results/time-to-train-study-*.json
+              (bench/studies/time_to_train_study.py): the model against whole runs, its error
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import time_to_train as ttt
+from .files import newest_json
+from .render import power10, us
+from .resultfile import Run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _none(run: Run) -> str:
+    return (f"`{Path(run.path).name}` has no startup cases (recorded since #21 by bench/test_startup.py): "
+            "re-render after a baseline that has them (`paritybench report --write`).\n")
+
+
+def _s(x) -> str:
+    return "-" if x is None else f"{x:.2f} s"
+
+
+def _where(rec: dict) -> str:
+    """Where a start's compile seconds went, from the phases the child recorded."""
+    tc, jc = rec.get("torch_compile"), rec.get("jax_compile")
+    if tc:
+        p = tc["phases"]
+        frame, backend = p.get("entire_frame_compile", 0.0), p.get("backend_compile", 0.0)
+        ind, gen = p.get("inductor_compile", 0.0), p.get("code_gen", 0.0)
+        if not ind:  # a warm start: the FX graph cache answered inside backend_compile
+            return f"dynamo {frame - backend:.2f} s, cached graph loaded {backend:.2f} s"
+        return (f"dynamo {frame - backend:.2f} s, AOTAutograd {backend - ind:.2f} s, inductor {ind - gen:.2f} s, "
+                f"code generation + C++ compile {gen:.2f} s")
+    if jc:
+        sec = jc["seconds"]
+        return (f"trace {sec['trace']:.2f} s, lower {sec['lower']:.2f} s, XLA compile {sec['xla_compile']:.2f} s, "
+                f"cache read {sec['cache_read']:.2f} s; {jc['cache_misses']} programs compiled, {jc['cache_hits']} read")
+    return "nothing compiled"
+
+
+def block_startup(run: Run) -> str:
+    cases = ttt.startup_cases(run)
+    if not cases:
+        return _none(run)
+    out = [f"`{Path(run.path).name}`: one fresh process per start, {cases[0].get('steps')} steps of the seed's "
+           "recipe (float32 sgd); run = import + data + prepare + steps + trajectory; first call = the first "
+           "step's call, compile included (a scan's: all its steps).", "",
+           "| variant | n | import | cold run | warm run | cold first call | warm first call | cold: where the compile goes | warm |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for c in sorted(cases, key=lambda c: (c.get("n"), c.label)):
+        cold, warm = c.get("cold"), c.get("warm")
+        wm = c.get("warm_measured")
+        out.append(f"| {c.label} | {power10(c.get('n'))} | {_s(cold['import_seconds'])} | {_s(cold['run_seconds'])} | "
+                   f"{_s(warm['run_seconds']) if wm else 'no cache'} | {_s(cold['first_call_seconds'])} | "
+                   f"{_s(warm['first_call_seconds']) if wm else '-'} | {_where(cold)} | {_where(warm) if wm else '-'} |")
+    return "\n".join(out) + "\n"
+
+
+def block_answer(run: Run) -> str:
+    if not ttt.startup_cases(run):
+        return _none(run)
+    out = ["```", *[ln[2:] for ln in ttt.lines(ttt.for_run(run))], "```", "",
+           "| size | compiled variant | beats | after steps, cold | after steps, warm |", "|---|---|---|---|---|"]
+    for n in sorted({e["n"] for e in ttt.entries(run)}):
+        for e in ttt.for_run(run, n, ttt.SEED_STEPS)["break_even"]:
+            out.append(f"| n = {power10(n)} | {e['variant']} | {e['against']} | {ttt.fmt_steps(e['cold'])} | "
+                       f"{ttt.fmt_steps(e['warm'])} |")
+    return "\n".join(out) + "\n"
+
+
+def block_study(run: Run) -> str:
+    found = newest_json(ROOT / "results", "time-to-train-study-*.json")
+    if found is None:
+        return "no committed results/time-to-train-study-*.json (python -m bench.studies.time_to_train_study)\n"
+    path, doc = found
+    v = doc.get("versions") or {}
+    rows = doc["rows"]
+    errs = [abs(r[k]["error"]) for r in rows for k in ttt.STARTS if k in r]
+    out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, torch {v.get('torch')}, jax {v.get('jax')}; "
+           f"model inputs from {doc['run']}; largest |error| {max(errs):.1%} over {len(errs)} runs.", "",
+           "| variant | n | S | cold: measured | model | error | warm: measured | model | error |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "not_run" in r:
+            out.append(f"| {r['backend']}-{r['variant']} | {power10(r['n'])} | {r['steps']:,} | not run: {r['not_run']} "
+                       "| | | | | |")
+            continue
+        cells = []
+        for k in ttt.STARTS:
+            m = r.get(k)
+            cells += ([_s(m["measured_seconds"]), _s(m["predicted_seconds"]), f"{m['error']:+.1%}"] if m
+                      else ["no cache", "", ""])
+        out.append(f"| {r['backend']}-{r['variant']} | {power10(r['n'])} | {r['steps']:,} | " + " | ".join(cells) + " |")
+    if doc.get("train"):
+        out += ["", "`paritybench train` (the seed's run) per variant in a fresh process, wall time spawn to exit "
+                "(python, paritybench's imports and the exit included), and the time it prints (training alone):", "",
+                "| variant | cold: process | printed | warm: process | printed |", "|---|---|---|---|---|"]
+        for t in doc["train"]:
+            out.append(f"| {t['backend']}-{t['variant']} | {_s(t['cold']['process_seconds'])} | {_s(t['cold']['train_seconds'])} "
+                       f"| {_s(t['warm']['process_seconds'])} | {_s(t['warm']['train_seconds'])} |")
+    return "\n".join(out) + "\n"
+
+
+BLOCKS = {"startup": block_startup, "ttt-answer": block_answer, "ttt-study": block_study}
