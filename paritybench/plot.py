@@ -52,6 +52,24 @@ def _variant_lines(ax, cases, y) -> None:
                 lw=1.6, ms=6, label=label)
 
 
+def _log_panel(ax, xlabel: str, title: str) -> None:
+    """Log-log axes with a grid, an x label and a title."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.25)
+
+
+def _finish(fig, axes, ylabel: str, title: str):
+    """The y label on the first panel, the legend right of the last, the title; ``fig``."""
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def throughput(run: Run) -> plt.Figure | None:
     """samples/s (n x steps/s) vs n per (device, optimizer) panel, E = 1, float32 where present;
     None if the run has no such case. A flat line is a constant cost per sample; a line falling to
@@ -76,17 +94,10 @@ def throughput(run: Run) -> plt.Figure | None:
             pts.sort()
             ax.plot([p[0] for p in pts], [p[1] for p in pts], color=_color(b), ls="--", lw=1.2,
                     alpha=0.8, label=f"floor {b} (one sin+cos pass)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("n, training samples per step")
-        ax.set_title(f"{opt}, {device}, {dtype}, E = 1")
-        ax.grid(True, which="both", alpha=0.25)
-    axes[0][0].set_ylabel("samples per second = n x steps/s (higher is faster)")
-    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    fig.suptitle(f"Training throughput against data size (median of each case; dashed: the framework's "
-                 f"floor)\n{run.path}", fontsize=10)
-    fig.tight_layout()
-    return fig
+        _log_panel(ax, "n, training samples per step", f"{opt}, {device}, {dtype}, E = 1")
+    return _finish(fig, axes, "samples per second = n x steps/s (higher is faster)",
+                   f"Training throughput against data size (median of each case; dashed: the framework's "
+                   f"floor)\n{run.path}")
 
 
 def scaling(run: Run) -> plt.Figure | None:
@@ -108,17 +119,10 @@ def scaling(run: Run) -> plt.Figure | None:
             has_roof = True
             ax.plot([p[0] for p in roof], [p[1] for p in roof], color="black", ls="--", lw=1.4,
                     label="roofline: 2 n x itemsize bytes / copy bandwidth")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("n, training samples per step")
-        ax.set_title(f"{opt}, {device}, float32, E = 1")
-        ax.grid(True, which="both", alpha=0.25)
-    axes[0][0].set_ylabel("seconds per step (median; lower is faster)")
-    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        _log_panel(ax, "n, training samples per step", f"{opt}, {device}, float32, E = 1")
     note = "" if has_roof else " (no roofline: the run measured no bandwidth)"
-    fig.suptitle(f"Step time against data size{note}\n{run.path}", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, "seconds per step (median; lower is faster)",
+                   f"Step time against data size{note}\n{run.path}")
 
 
 def seed() -> plt.Figure:
@@ -303,14 +307,8 @@ def time_to_train_figure(run: Run) -> plt.Figure | None:
                 ax.annotate(f"{ttt.fmt_steps(k)}: {b['label']}", (k, t), textcoords="offset points",
                             xytext=(4, -11 if start == "warm" else 5), fontsize=7)
         ax.axvline(ttt.SEED_STEPS, color="0.6", lw=0.8)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("steps S of the run")
-        ax.set_title(f"n = {n:,}, {mine[0]['device']}, {mine[0]['dtype']}, sgd; grey: the seed's 100 steps")
-        ax.grid(True, which="both", alpha=0.25)
-    axes[0][0].set_ylabel("seconds to train S steps (import + compile + steps)")
-    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    fig.suptitle("Time to train: cold (dashed, empty compile caches) and warm (solid) starts; "
-                 "circles: the fastest variant changes (filled warm, hollow cold)\n" + run.path, fontsize=10)
-    fig.tight_layout()
-    return fig
+        _log_panel(ax, "steps S of the run", f"n = {n:,}, {mine[0]['device']}, {mine[0]['dtype']}, sgd; "
+                   "grey: the seed's 100 steps")
+    return _finish(fig, axes, "seconds to train S steps (import + compile + steps)",
+                   "Time to train: cold (dashed, empty compile caches) and warm (solid) starts; "
+                   "circles: the fastest variant changes (filled warm, hollow cold)\n" + run.path)

@@ -24,7 +24,7 @@ from .resultfile import Case, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md", "docs/answer.md",
-        "docs/numerics.md", "docs/gap.md", "docs/scale.md", "docs/gpu.md")
+        "docs/numerics.md", "docs/gap.md", "docs/scale.md", "docs/gpu.md", "docs/time-to-train.md")
 MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)", re.S)
 
 
