@@ -1,5 +1,6 @@
 """The result-file tools, timed on the committed baseline: `paritybench compare` (target < 2 s,
-interpreter start included) and `paritybench plot` (target < 60 s for all pictures).
+interpreter start included), `paritybench plot` (target < 60 s for all pictures) and the
+`paritybench report` page with a baseline (target < 10 s, a page under 3 MB).
 
 Each timed call is the whole command in a fresh interpreter, as a user runs it; extra_info
 kind "tool". The baseline is the newest committed ``results/bench-*.json`` (``report.baseline_path``).
@@ -49,3 +50,20 @@ def test_plot(benchmark, baseline, tmp_path_factory):
                        rounds=1, iterations=1)
     benchmark.extra_info.update(kind="tool", tool="plot", input=baseline.name, target_seconds=60.0)
     assert benchmark.stats.stats.median < 60.0, "plot over its 60 s target"
+
+
+def test_report(benchmark, baseline, tmp_path_factory):
+    """`paritybench report RUN BASELINE --out page.html` on the committed baseline against itself (a
+    default-profile run with a baseline: every figure, every verdict): target < 10 s, page < 3 MB."""
+    outs = iter(tmp_path_factory.mktemp("pages") / f"page{i}.html" for i in range(10))
+    pages = []
+
+    def once():
+        pages.append(next(outs))
+        _command("report", str(baseline), str(baseline), "--out", str(pages[-1]))
+    benchmark.pedantic(once, rounds=1, iterations=1)
+    size = pages[-1].stat().st_size
+    benchmark.extra_info.update(kind="tool", tool="report", files="two", input=baseline.name,
+                                target_seconds=10.0, page_bytes=size)
+    assert benchmark.stats.stats.median < 10.0, "report over its 10 s target"
+    assert size < 3e6, f"report page {size / 1e6:.1f} MB, over 3 MB"

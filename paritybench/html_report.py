@@ -23,11 +23,13 @@ from .resultfile import Run
 STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#111}
 h1{font-size:1.35em;margin:.2em 0}h2{font-size:1.12em;margin-top:1.4em;border-bottom:1px solid #ccc}
 .sub{color:#555;margin:0 0 .6em}.lead{font-size:1.05em;margin:.3em 0}ul.answer{margin:.2em 0;padding-left:1.2em}
-ul.answer li{font-family:ui-monospace,monospace;font-size:.92em}figure{margin:.8em 0}
+ul.answer li{font-family:ui-monospace,monospace;font-size:.85em}li.l2,li.l3{margin-left:2em;list-style:circle}
+figure{margin:.8em 0}.gate p{margin:.25em 0}.gate details{display:inline-block;margin:.2em 1.5em .2em 0;vertical-align:top}
 figure img{max-width:100%;height:auto;display:block}figcaption{color:#333;font-size:.92em;margin-top:.2em}
 pre{background:#f4f4f4;padding:.8em;white-space:pre-wrap}table{border-collapse:collapse;margin:.6em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right;vertical-align:top}
-td:first-child,th:first-child{text-align:left}table.kv td{text-align:left}tr.differs td{background:#fff3cd}
+td:first-child,th:first-child{text-align:left}table.kv td,table.kv th{text-align:left}
+table.kv td:first-child{white-space:nowrap}tr.differs td{background:#fff3cd}
 .partial{color:#b00;font-weight:bold}.bad{color:#b00;font-weight:bold}.good{color:#070}.note{color:#555;font-size:.9em}
 details{margin:.4em 0}summary{cursor:pointer;color:#124}"""
 
@@ -45,15 +47,17 @@ def _figure(fig, fid: str, alt: str, caption: str, dpi: int = 80) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
-    w, h = (round(v * dpi) for v in fig.get_size_inches())
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    png = buf.getvalue()
+    w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # the IHDR chunk's size
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return (f'<figure id="{fid}"><img alt="{html.escape(alt)}" width="{w}" height="{h}" src="{src}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def _answer(ans: dict) -> str:
     first, *rest = answer.lines(ans)
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in rest)
+    items = "".join(f'<li class="l{min((len(line) - len(line.lstrip())) // 2, 3)}">{html.escape(line.strip())}</li>'
+                    for line in rest)
     return (f'<h2 id="answer">The answer</h2><p class="lead">{html.escape(first)}</p>'
             f'<ul class="answer">{items}</ul>')
 
@@ -81,7 +85,10 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
         head = '<p class="good">no regression</p>'
     else:
         head = '<p class="bad">no timing verdict: the machines differ (see the basis below)</p>'
-    out += [head, f"<p>{len(d.rows)} cases in both files: {html.escape(tally)}.</p>",
+    out += [head, f"<p>{len(d.rows)} cases in both files: {html.escape(tally)}."
+            + (f' <span id="only">{len(d.only_old) + len(d.only_new)} cases are in one file only: '
+               f"{len(d.only_old)} only in the baseline, {len(d.only_new)} only in this run.</span>"
+               if d.only_old or d.only_new else "") + "</p>",
             f'<p class="note">{html.escape(d.basis)}</p>']
     if pictures and given:
         from . import report_figures
@@ -90,22 +97,34 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
             out.append(_figure(fig, "fig-gate", "paired ratios of the slower and faster cases",
                                "Each slower or faster case: its per-round step/floor ratios, old against new "
                                "(a colour per process; black bar: the median of the process medians)."))
-    if d.only_old or d.only_new:
-        out.append(f'<p id="only">{len(d.only_old) + len(d.only_new)} cases are in one file only: '
-                   f"{len(d.only_old)} only in the baseline, {len(d.only_new)} only in this run.</p>")
-        out += [_folded(t, names) for t, names in (("only in the baseline", d.only_old),
-                                                    ("only in this run", d.only_new)) if names]
+    out += [_folded(t, names) for t, names in (("only in the baseline", d.only_old),
+                                                ("only in this run", d.only_new)) if names]
     out.append("<details><summary>every common case: ratios, p-values, verdict</summary><pre>"
                + html.escape("\n".join(d.header)) + "</pre>" + _table(d.table) + "</details>")
-    return "\n".join(out)
+    return '<section class="gate">' + "\n".join(out) + "</section>"
+
+
+def _time_to_train(run: Run):
+    """(figure, caption): cold and warm starts from the run's startup cases (plot.time_to_train_figure,
+    paritybench/time_to_train.py); a file without them: its compile seconds + S x step."""
+    from . import plot, report_figures
+    fig = plot.time_to_train_figure(run)
+    if fig is not None:
+        fig.suptitle("")  # the caption says it, and the page's title names the file
+        fig.tight_layout()
+        return fig, ("Time to train S steps in a fresh process (import, compile, steps), cold (dashed) and warm "
+                     "(solid) caches: the lowest line at your S is the one to use; circles mark where it changes.")
+    return report_figures.time_to_train(run), (
+        "Time to train S steps, compilation included (the run's compile seconds + S x its step time; no "
+        "startup cases in this file, so no cold start): the lowest line at your S is the one to use; "
+        "circles mark where it changes.")
 
 
 def _figures(run: Run, ans: dict) -> str:
     from . import report_figures as F
+    ttt, ttt_caption = _time_to_train(run)
     specs = (
-        (F.time_to_train, "fig-time-to-train", "time to train against steps",
-         "Time to train S steps, compilation included (the run's compile seconds + S x its step time): "
-         "the lowest line at your S is the one to use; circles mark where the fastest one changes."),
+        (lambda r: ttt, "fig-time-to-train", "time to train against steps", ttt_caption),
         (lambda r: F.step_time(r, ans["bands"]), "fig-step-time", "step time against n, and the jax/torch ratio",
          "Seconds per step against n, sgd (dashed: each framework's floor pass); below, the answer's fastest "
          "jax / fastest torch with its 95% interval: under 1, jax is faster at that n."),

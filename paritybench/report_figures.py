@@ -148,10 +148,10 @@ def agreement(run: Run) -> plt.Figure | None:
         shapes.append((sorted({(c.get("x_max") or 0, str(c.get("recipe"))) for c in mine}),
                        sorted({c.label for c in mine}, key=lambda v: (not v.startswith("reference"), v)), mine))
     width = max(len(cols) + 1 for _, cols, _ in shapes)
-    fig, axes = plt.subplots(1, len(panels), figsize=(1.45 * width * len(panels) + 1.2,
-                                                       0.75 * max(len(r) for r, _, _ in shapes) + 1.9),
-                             squeeze=False)
-    for ax, (dtype, device), (rows, cols, mine) in zip(axes[0], panels, shapes):
+    heights = [len(r) + 1.2 for r, _, _ in shapes]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(1.25 * width + 1.4, 0.62 * sum(heights) + 0.6),
+                             squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, (dtype, device), (rows, cols, mine) in zip(axes[:, 0], panels, shapes):
         by = {((c.get("x_max") or 0, str(c.get("recipe"))), c.label): c for c in mine}
         cols = ["float64 reference"] + cols
         for i, row in enumerate(rows):
@@ -171,9 +171,9 @@ def agreement(run: Run) -> plt.Figure | None:
                 bad = j > 0 and (c.get("agree") is False or (not chaotic and o != str(c.get("reference_outcome"))))
                 if bad:
                     ax.add_patch(plt.Rectangle((j - 0.47, i - 0.45), 0.94, 0.9, fill=False, ec="red", lw=2.4))
-                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         bbox=dict(fc="white", ec="none", alpha=0.75, pad=0.6) if chaotic else None)
-        ax.set_xlim(-0.55, len(cols) - 0.45)
+        ax.set_xlim(-0.55, width - 0.45)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xticks(range(len(cols)), [c.replace("-", "-\n", 1) for c in cols], fontsize=7)
         ax.set_yticks(range(len(rows)), [f"x < {power10(x) if x >= 1000 else x}\n{r}" for x, r in rows], fontsize=7)
@@ -185,7 +185,7 @@ def agreement(run: Run) -> plt.Figure | None:
     handles.append(plt.Rectangle((0, 0), 1, 1, fc="white", ec="0.3", hatch="///"))
     fig.legend(handles, list(OUTCOME_COLORS) + ["chaotic (ensembles judge)"], loc="lower center",
                ncol=len(handles), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.6 / (0.62 * sum(heights) + 0.6), 1, 1))
     return fig
 
 

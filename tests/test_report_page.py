@@ -321,3 +321,12 @@ def _blank_png(w: int, h: int) -> str:
     buf = io.BytesIO()
     matplotlib.image.imsave(buf, np.ones((h, w, 3)), format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def test_time_to_train_is_drawn_from_startup_cases_where_the_run_has_them(tmp_path, capsys):
+    from test_time_to_train import with_starts  # the synthetic run plus made-up startup cases
+
+    for run, words in ((with_starts(tmp_path), "in a fresh process"), (RUN, "no startup cases in this file")):
+        out = tmp_path / f"page-{run.stem}.html"
+        assert main(["report", str(run), "--out", str(out)], capsys)[0] == 0
+        assert words in Page(out.read_text()).figures["fig-time-to-train"]["caption"]
