@@ -310,5 +310,5 @@ def time_to_train_figure(run: Run) -> plt.Figure | None:
         _log_panel(ax, "steps S of the run", f"n = {n:,}, {mine[0]['device']}, {mine[0]['dtype']}, sgd; "
                    "grey: the seed's 100 steps")
     return _finish(fig, axes, "seconds to train S steps (import + compile + steps)",
-                   "Time to train: cold (dashed, empty compile caches) and warm (solid) starts; "
-                   "circles: the fastest variant changes (filled warm, hollow cold)\n" + run.path)
+                   "Time to train S steps in a fresh process: cold (dashed, empty compile caches), warm (solid)\n"
+                   "circles: the fastest variant changes (filled warm, hollow cold); " + run.path)

@@ -333,7 +333,7 @@ BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": 
 BLOCKS.update(report_gap.BLOCKS)  # docs/gap.md's
 BLOCKS.update(report_scale.BLOCKS)  # docs/scale.md's
 BLOCKS.update(report_gpu.BLOCKS)  # docs/gpu.md's
-BLOCKS.update(report_ttt.BLOCKS)  # docs/answer.md's time to train
+BLOCKS.update(report_ttt.BLOCKS)  # docs/time-to-train.md
 
 
 def fill(text: str, run: Run) -> str:

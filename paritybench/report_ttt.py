@@ -1,4 +1,4 @@
-"""docs/answer.md's time-to-train blocks (``paritybench report``), issue #21:
+"""docs/time-to-train.md's time-to-train blocks (``paritybench report``), issue #21:
 
   startup     the baseline's startup cases: import, the run of S0 steps cold and warm, the first
               call, and where a cold compile's seconds go (torch: dynamo, AOTAutograd, inductor,

@@ -17,7 +17,7 @@ No per-call term: a run here is one advance(S) call (``paritybench train``); the
 call their step once per step (inside ``step``), a scan once per run (inside ``startup``), and
 torch's 1024-step history chunks are per-step work. A scan compiles per S: its warm T(S) assumes
 that run (that S) was made before. Checked against fresh-process runs by
-bench/studies/time_to_train_study.py (docs/answer.md, "Time to train").
+bench/studies/time_to_train_study.py (docs/time-to-train.md).
 Break-even of a against b: S* = (startup_a - startup_b) / (step_b - step_a): a is faster beyond S*
 steps (0: from the first step; None: never).
 """
@@ -168,7 +168,7 @@ def lines(tt: dict) -> list[str]:
     where = f"{tt['device']} n={power10(tt['n'])}, {tt['steps']:,} steps"
     if "lacks" in tt:
         return [f"  time to train ({where}): not in this file: {tt['lacks']}"]
-    out = [f"  time to train, {where} (fresh process: import + compile + steps; docs/answer.md):"]
+    out = [f"  time to train, {where} (fresh process: import + compile + steps; docs/time-to-train.md):"]
     for start in STARTS:
         f = tt["fastest"][start]
         per = ", ".join(f"{b}-{p['variant']} {_s(p['seconds'])}" for b, p in f["per_framework"].items())

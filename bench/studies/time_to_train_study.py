@@ -1,4 +1,4 @@
-"""The time-to-train model checked against whole runs in fresh processes: docs/answer.md.
+"""The time-to-train model checked against whole runs in fresh processes: docs/time-to-train.md.
 
     .venv/bin/python -m bench.studies.time_to_train_study [--run RUN.json] [--out results/time-to-train-study-<time>.json]
         [--steps 100,10000] [--sizes 1000,1000000] [--max-seconds 150]
