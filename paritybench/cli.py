@@ -15,6 +15,7 @@ COMMANDS = {
     "train": "paritybench.cmd_train",
     "horizon": "paritybench.cmd_horizon",
     "compare": "paritybench.cmd_compare",
+    "ab": "paritybench.cmd_ab",
     "explain": "paritybench.cmd_explain",
     "plot": "paritybench.cmd_plot",
     "report": "paritybench.cmd_report",

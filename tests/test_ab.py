@@ -1,0 +1,74 @@
+"""`paritybench ab`: two Python environments interleaved on this machine, through the command.
+
+The timed test runs the bench for real (2 processes a side, two numpy cases, about a minute): one case
+is slowed down for real on side B only (``--plant-b``), the other is an A/A of the same Python.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from paritybench import cli
+
+PY = sys.executable
+PLANTED = "reference-numpy-cpu-f32-n1000-sgd-E1"
+UNTOUCHED = "reference-numpy-cpu-f32-n1000000-sgd-E1"
+
+
+def main(args, capsys) -> tuple[int, str, str]:
+    rc = cli.main(args)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory) -> str:
+    """A Python without torch, jax or the project's dependencies (a new venv, no pip)."""
+    d = tmp_path_factory.mktemp("bare")
+    venv.EnvBuilder(with_pip=False).create(d)
+    return str(d / "bin" / "python")
+
+
+def test_bad_input_is_one_line_exit_2_before_anything_is_timed(tmp_path, capsys, bare_python):
+    out = tmp_path / "ab"
+    cases = [
+        (["--a", str(tmp_path / "no-python"), "--b", PY], "a: got", "an existing Python executable"),
+        (["--a", PY, "--b", bare_python], "b: got", "cannot import torch"),
+        (["--a", PY, "--b", PY, "-k", "no-such-case-anywhere"], "k: got 'no-such-case-anywhere'",
+         "selects no bench case"),
+        (["--a", PY, "--b", PY, "--processes", "1"], "processes: got '1'", "from 2 to 16"),
+        (["--a", PY, "--b", PY, "--profile", "huge"], "profile: got 'huge'", "quick, default, full"),
+        (["--a", PY, "--b", PY, "--out", str(tmp_path)], "out: got", "which exists"),
+    ]
+    for args, field, allowed in cases:
+        rc, _, err = main(["ab", *args] + ([] if "--out" in args else ["--out", str(out)]), capsys)
+        lines = err.strip().splitlines()
+        assert rc == 2 and len(lines) == 1 and field in lines[0] and allowed in lines[0], (args, err)
+        assert not out.exists()  # nothing written, nothing timed
+
+
+def test_an_a_a_gives_no_verdict_and_a_slowdown_planted_on_one_side_is_caught(tmp_path):
+    out = tmp_path / "ab"
+    cmd = [PY, "-m", "paritybench", "ab", "--a", PY, "--b", PY, "--processes", "2", "--out", str(out),
+           "-k", f"{PLANTED} or {UNTOUCHED}", "--plant-b", f"{PLANTED}=2"]
+    p = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert f"B against A: 2 cases, 1 verdicts (slower or faster); REGRESSION (1):" in p.stdout, p.stdout
+    assert f"  {PLANTED}: slower" in p.stdout  # caught; the A/A half (same Python) has no verdict
+    assert "same machine: CPU, ISA, capability, threads and versions match" in p.stdout
+    for side in ("a", "b"):
+        doc = json.loads((out / f"{side}.json").read_text())
+        ab = doc["paritybench"]["ab"]
+        assert ab["side"] == side.upper() and ab["processes"] == 2 and len(ab["raw"]) == 2
+        assert ab["planted"] == (f"{PLANTED}=2" if side == "b" else None)
+        case = next(b for b in doc["benchmarks"] if b["extra_info"].get("kind") == "throughput"
+                    and b["extra_info"]["n"] == 1000)
+        assert len(case["extra_info"]["process_round_seconds"]) == 2  # one list per process
+        assert doc["machine_info"]["jax"] and doc["machine_info"]["torch"]  # each side's own versions
+    logs = sorted(p.name for p in (out / "raw").iterdir())
+    assert logs == ["a0.json", "a0.log", "a1.json", "a1.log", "b0.json", "b0.log", "b1.json", "b1.log"]
