@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from statistics import median
 
-from . import report_gap, report_gpu, report_scale, report_ttt, resultfile
+from . import report_ab, report_gap, report_gpu, report_scale, report_ttt, resultfile
 from .files import newest_json
 from .render import power10, us
 from .resultfile import Case, Run
@@ -334,6 +334,7 @@ BLOCKS.update(report_gap.BLOCKS)  # docs/gap.md's
 BLOCKS.update(report_scale.BLOCKS)  # docs/scale.md's
 BLOCKS.update(report_gpu.BLOCKS)  # docs/gpu.md's
 BLOCKS.update(report_ttt.BLOCKS)  # docs/time-to-train.md
+BLOCKS.update(report_ab.BLOCKS)  # docs/compare.md: across hardware and versions
 
 
 def fill(text: str, run: Run) -> str:

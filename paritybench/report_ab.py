@@ -1,0 +1,114 @@
+"""docs/compare.md's generated blocks on verdicts across machines and versions (``paritybench report``):
+  hw-study       the newest results/hw-study-*/study.json (bench/studies/hw_study.py): false verdicts
+                 between a native and an emulated CPU path, with and without --across-machines;
+  ab-runs        every committed results/ab-*/ (``paritybench ab``): each side's versions and path,
+                 and compare's verdicts of B against A per step and floor case;
+  jax-sin-probe  every committed results/jax-sin-probe-*.json (bench/studies/probe_jax_sin.py).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import resultfile
+from .render import short
+from .resultfile import Run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _dirs(pattern: str) -> list[Path]:
+    return sorted(d for d in (ROOT / "results").glob(pattern) if d.is_dir())
+
+
+def block_hw_study(run: Run) -> str:
+    dirs = [d for d in _dirs("hw-study-*") if (d / "study.json").is_file()]
+    if not dirs:
+        return "no committed results/hw-study-*/ (python -m bench.studies.hw_study)\n"
+    d = dirs[-1]
+    s = json.loads((d / "study.json").read_text())
+    first = resultfile.load(d / f"{s['across_machines'][0]['old']}", "run")
+    numeric = first.machine_info.get("numeric") or {}
+    env = " ".join(f"{k}={v!r}" if " " in v else f"{k}={v}" for k, v in s["env"].items())
+    out = [f"`results/{d.name}`: {numeric.get('cpu_model')}, native path: torch "
+           f"{(numeric.get('torch') or {}).get('cpu_capability')}, numpy {', '.join((numeric.get('numpy_simd') or {}).get('found') or [])}; "
+           f"emulated: `{env}`; {first.doc_extra.get('processes')} processes per case, the same commit in "
+           f"every run ({first.datetime[:16]} UTC). Every 'slower' or 'faster' here is false.", "",
+           "| pair | gate | cases judged | slower | faster | exit |", "|---|---|---|---|---|---|"]
+    for g in s["across_machines"] + s["default"] + [s["control_native_aa"]]:
+        mode = "--across-machines" if g["across_machines"] else (
+            "default (no verdict: hardware differs)" if not g["verdicts_given"] else "default (same path: A/A)")
+        judged = g["judged"] - g.get("no_verdict", 0)
+        out.append(f"| {g['old']} -> {g['new']} | {mode} | {judged} | {len(g['slower'])} | "
+                   f"{len(g['faster'])} | {g['exit']} |")
+    wrong = sorted({c for g in s["across_machines"] for c in g["slower"] + g["faster"]})
+    if wrong:
+        out += ["", "Falsely judged with --across-machines: " + ", ".join(f"`{c}`" for c in wrong) + "."]
+    return "\n".join(out) + "\n"
+
+
+def _side(r: Run) -> str:
+    m, numeric = r.machine_info, r.machine_info.get("numeric") or {}
+    isa = (numeric.get("jax") or {}).get("xla_cpu_max_isa")
+    return (f"torch {m.get('torch')}, jax {m.get('jax')}/{m.get('jaxlib')}, numpy {m.get('numpy')}"
+            + (f", XLA ISA {isa}" if isa and isa != "host" else ""))
+
+
+def block_ab_runs(run: Run) -> str:
+    from . import compare
+    dirs = [d for d in _dirs("ab-*") if (d / "a.json").is_file() and (d / "b.json").is_file()]
+    if not dirs:
+        return "no committed results/ab-*/ (paritybench ab)\n"
+    out = []
+    for d in dirs:
+        a, b = resultfile.load(d / "a.json", "A"), resultfile.load(d / "b.json", "B")
+        info = b.doc_extra.get("ab") or {}
+        diff = compare.compare_runs(a, b)
+        given = [r for r in diff.rows if r.verdict in ("slower", "faster")]
+        numeric = a.machine_info.get("numeric") or {}
+        out += [f"**`results/{d.name}`** ({a.datetime[:16]} UTC, {numeric.get('cpu_model')}): "
+                f"profile {info.get('profile')}, {info.get('processes')} processes per side, alternating A, B; "
+                f"selection `{info.get('selection')}`.", "",
+                f"- A: {_side(a)}", f"- B: {_side(b)}",
+                f"- basis: {diff.basis.split(';')[0]}"
+                + (f"; drift control: {', '.join(sorted(set(diff.controls.values())))}" if diff.controls else ""),
+                f"- {len(diff.rows)} cases, **{len(given)} verdicts** (slower or faster), "
+                f"{len(diff.regressions)} regressions"
+                + ("" if not diff.regressions else ": " + "; ".join(diff.regressions)), ""]
+        out += ["| case | time B/A | step/floor A | step/floor B | verdict |", "|---|---|---|---|---|"]
+        for row, c in zip(diff.table.rows, diff.rows):
+            n = b.cases.get(next((k for k in b.cases if short(b.cases[k].name) == c.case), ""), None)
+            if n is None or n.kind not in ("throughput", "tuned", "floor"):
+                continue
+            fa, fb = row[1], row[2]
+            out.append(f"| {c.case} | {row[6]:.2f}x | {'-' if fa is None else f'{fa:.2f}x'} | "
+                       f"{'-' if fb is None else f'{fb:.2f}x'} | {row[7]} |")
+        agree = [c for c in b.cases.values() if c.kind == "agreement"]
+        if agree:
+            changed = [r for r in diff.regressions if "outcome" in r or "agreement" in r]
+            out += ["", f"Agreement cases: {len(agree)}, "
+                    + ("every outcome the same on both sides." if not changed else "changed: " + "; ".join(changed))]
+        out.append("")
+    return "\n".join(out)
+
+
+def block_jax_sin_probe(run: Run) -> str:
+    files = sorted((ROOT / "results").glob("jax-sin-probe-*.json"))
+    if not files:
+        return "no committed results/jax-sin-probe-*.json (python -m bench.studies.probe_jax_sin)\n"
+    out = []
+    for f in files:
+        doc = json.loads(f.read_text())
+        s = doc["ns_per_element"]
+        out += [f"`results/{f.name}` ({doc['when'][:16]} UTC): XLA_FLAGS `{doc.get('xla_flags') or '(none)'}`, "
+                f"n = 1e6 float32, {doc['rounds']} processes per side alternating, one thread; ns per element:", "",
+                f"| pass | jax {s['a']['jax']} | jax {s['b']['jax']} | change |", "|---|---|---|---|"]
+        for k in ("sin", "cos", "sum", "sum_sin", "floor", "floor_ynn_off"):
+            va, vb = s["a"].get(k), s["b"].get(k)
+            out.append(f"| {k} | {'-' if va is None else f'{va:.2f}'} | {'-' if vb is None else f'{vb:.2f}'} | "
+                       f"{f'{vb / va:.2f}x' if va and vb else '-'} |")
+        out.append("")
+    return "\n".join(out)
+
+
+BLOCKS = {"hw-study": block_hw_study, "ab-runs": block_ab_runs, "jax-sin-probe": block_jax_sin_probe}
