@@ -78,14 +78,18 @@ def files_in(d: str | Path) -> tuple[int, int]:
 
 
 def start(backend: str, variant: str, n: int, kind: str, caches: Path, threads: int,
-          timeout: float = TIMEOUT, device: str = "cpu", dtype: str = "float32", steps: int = STEPS) -> dict:
+          timeout: float = TIMEOUT, device: str = "cpu", dtype: str = "float32", steps: int = STEPS,
+          malloc: str = "steady") -> dict:
     """One start of a run of ``steps`` steps in a fresh process (its own process group, killed
-    whole on timeout); the child's record plus ``process_seconds`` (spawn to exit, as the parent
-    saw it). RuntimeError with the child's last line when it fails or times out."""
+    whole on timeout), glibc malloc set as the bench's processes set it (``frameworks.set_malloc``,
+    so that its steps cost what the throughput cases' do); the child's record plus
+    ``process_seconds`` (spawn to exit, as the parent saw it). RuntimeError with the child's last
+    line when it fails or times out."""
     if kind not in KINDS:
         raise ValueError(f"kind: got {kind!r}; allowed: one of {', '.join(KINDS)}")
     cfg = {"backend": backend, "variant": variant, "n": n, "kind": kind, "threads": threads,
-           "device": device, "dtype": dtype, "steps": steps, "caches": str(caches), "spawned": time.time()}
+           "device": device, "dtype": dtype, "steps": steps, "malloc": malloc, "caches": str(caches),
+           "spawned": time.time()}
     env = {**os.environ, **cache_env(Path(caches))}
     t0 = time.perf_counter()
     p = subprocess.Popen([sys.executable, "-m", "bench.startup", json.dumps(cfg)], cwd=ROOT, env=env,
@@ -150,9 +154,11 @@ def child(cfg: dict) -> dict:
     jax_counts = {"cache_hits": 0, "cache_misses": 0}
     t = time.perf_counter
     t0 = t()
+    from bench import frameworks
+    frameworks.set_malloc(cfg.get("malloc", "steady"))
     import impls
     from impls import Problem, Recipe
-    mod = impls.get(cfg["backend"])  # the framework's import
+    mod = impls.get(cfg["backend"])  # numpy's, impls' and the framework's import
     t_import = t() - t0
     if cfg["backend"] == "torch":
         import torch
@@ -191,7 +197,7 @@ def child(cfg: dict) -> dict:
     rec = {"kind": cfg["kind"], "python_seconds": entered - cfg["spawned"], "import_seconds": t_import,
            "data_seconds": t2 - t1, "prepare_seconds": t3 - t2, "first_call_seconds": t4 - t3,
            "first_call_steps": steps if fused else 1, "rest_seconds": t5 - t4,
-           "trajectory_seconds": t6 - t5, "steps": steps,
+           "trajectory_seconds": t6 - t5, "steps": steps, "malloc": frameworks.malloc_info()["mode"],
            "to_first_step_seconds": t_import + (t4 - t1), "run_seconds": t_import + (t6 - t1)}
     for name, v in caches.items():
         v["files_after"], v["bytes_after"] = files_in(v["dir"])

@@ -82,7 +82,7 @@ def test_startup(benchmark, start_case, bench_settings, tmp_path_factory):
     def starts_once():
         for kind in kinds:
             recs[kind] = startup.start(c.backend, c.variant, c.n, kind, caches, bench_settings["threads"],
-                                       device=c.device, dtype=c.dtype)
+                                       device=c.device, dtype=c.dtype, malloc=bench_settings["malloc"])
 
     try:
         benchmark.pedantic(starts_once, rounds=1, iterations=1)
