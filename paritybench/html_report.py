@@ -67,6 +67,9 @@ def _folded(title: str, names: list[str]) -> str:
     return f"<details><summary>{html.escape(title)} ({len(names)})</summary><ul>{items}</ul></details>"
 
 
+GATE_PLOTS = 24  # slower/faster cases drawn at most (the slower first)
+
+
 def _gate(run: Run, baseline: Run, pictures: bool) -> str:
     """The gate's verdicts of ``run`` against ``baseline`` (compare.compare_runs)."""
     out = [f'<h2 id="gate">Against {html.escape(Path(baseline.path).name)}</h2>']
@@ -92,11 +95,15 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
             f'<p class="note">{html.escape(d.basis)}</p>']
     if pictures and given:
         from . import report_figures
-        fig = report_figures.gate_cases(baseline, run, d.rows)
+        fig = report_figures.gate_cases(baseline, run, d.rows, GATE_PLOTS)
         if fig is not None:
             out.append(_figure(fig, "fig-gate", "paired ratios of the slower and faster cases",
                                "Each slower or faster case: its per-round step/floor ratios, old against new "
                                "(a colour per process; black bar: the median of the process medians)."))
+        moved = counts.get("slower", 0) + counts.get("faster", 0)
+        if moved > GATE_PLOTS:
+            out.append(f'<p class="note">{moved - GATE_PLOTS} more slower or faster cases, not drawn: '
+                       "every case is in the table below.</p>")
     out += [_folded(t, names) for t, names in (("only in the baseline", d.only_old),
                                                 ("only in this run", d.only_new)) if names]
     out.append("<details><summary>every common case: ratios, p-values, verdict</summary><pre>"

@@ -190,11 +190,12 @@ def agreement(run: Run) -> plt.Figure | None:
 
 
 def gate_cases(old: Run, new: Run, rows, limit: int = 24) -> plt.Figure | None:
-    """Small multiples: per slower/faster row of ``compare.compare_runs`` (at most ``limit``), the
-    per-round paired ratios step / floor of old and new, one colour per process, each process's
-    median a tick, the median of the process medians a bar; title: verdict, change, p."""
+    """Small multiples: per slower/faster row of ``compare.compare_runs`` (at most ``limit``, slower
+    first), the per-round paired ratios step / floor of old and new, one colour per process, each
+    process's median a tick, the median of the process medians a bar; title: verdict, change, p."""
     by_name = {short(c.name): (c, old.cases.get(k)) for k, c in new.cases.items()}
-    picked = [r for r in rows if r.verdict in ("slower", "faster") and r.case in by_name][:limit]
+    picked = sorted((r for r in rows if r.verdict in ("slower", "faster") and r.case in by_name),
+                    key=lambda r: r.verdict != "slower")[:limit]  # slower first, then in file order
     if not picked:
         return None
     cols = min(4, len(picked))

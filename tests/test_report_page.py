@@ -330,3 +330,13 @@ def test_time_to_train_is_drawn_from_startup_cases_where_the_run_has_them(tmp_pa
         out = tmp_path / f"page-{run.stem}.html"
         assert main(["report", str(run), "--out", str(out)], capsys)[0] == 0
         assert words in Page(out.read_text()).figures["fig-time-to-train"]["caption"]
+
+
+def test_gate_plots_are_bounded_and_the_rest_is_said(tmp_path, capsys, monkeypatch):
+    from paritybench import html_report
+    monkeypatch.setattr(html_report, "GATE_PLOTS", 0)
+    out = tmp_path / "page.html"
+    assert main(["report", str(derived(tmp_path, "new", slow=1.6)), str(RUN), "--out", str(out)], capsys)[0] == 0
+    page = Page(out.read_text())
+    assert "fig-gate" not in page.figures
+    assert "1 more slower or faster cases, not drawn: every case is in the table below." in "".join(page.text)
