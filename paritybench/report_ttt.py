@@ -99,6 +99,20 @@ def block_study(run: Run) -> str:
             cells += ([_s(m["measured_seconds"]), _s(m["predicted_seconds"]), f"{m['error']:+.1%}"] if m
                       else ["no cache", "", ""])
         out.append(f"| {r['backend']}-{r['variant']} | {power10(r['n'])} | {r['steps']:,} | " + " | ".join(cells) + " |")
+    ents = {(e["backend"], e["variant"], e["n"]): e for e in doc.get("entries") or []}
+    big = [(r, k) for r in rows for k in ttt.STARTS if k in r and abs(r[k]["error"]) > ttt.ERROR_LIMIT]
+    if big:
+        out += ["", f"Beyond {ttt.ERROR_LIMIT:.0%} (why: below the table):", ""]
+    for r, k in big:
+        m, e = r[k], ents.get((r["backend"], r["variant"], r["n"]))
+        line = (f"- {r['backend']}-{r['variant']} n = {power10(r['n'])}, S = {r['steps']:,}, {k}: {m['error']:+.1%}, "
+                f"{m['predicted_seconds'] - m['measured_seconds']:+.3f} s")
+        if e is not None and r["steps"] >= 1000:  # the run's steps, their start taken as the model's
+            per = (m["measured_seconds"] - e[k]["startup_seconds"]) / r["steps"]
+            line += f"; that run's steps {us(per)} each against the model's {us(e['step_seconds'])}"
+        elif e is not None:
+            line += f"; the model's start {e[k]['startup_seconds']:.3f} s, its steps {r['steps'] * e['step_seconds']:.3f} s"
+        out.append(line)
     if doc.get("train"):
         out += ["", "`paritybench train` (the seed's run) per variant in a fresh process, wall time spawn to exit "
                 "(python, paritybench's imports and the exit included), and the time it prints (training alone):", "",

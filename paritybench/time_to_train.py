@@ -29,6 +29,7 @@ from .answer import central
 from .resultfile import Case, Run
 
 STARTS = ("cold", "warm")
+ERROR_LIMIT = 0.10  # the model's error against a whole run beyond which the docs say why (issue #21)
 SEED_N, SEED_STEPS = 1000, 100  # the seed's run: paritybench train's defaults
 SIBLING = {("torch", "compiled"): ("torch", "eager"), ("jax", "scan"): ("jax", "jit")}  # one-step sibling
 BASELINE = ("reference", "numpy")
@@ -176,7 +177,10 @@ def lines(tt: dict) -> list[str]:
     ps = ", ".join(f"{b}-{p['variant']} {p['seconds_per_step'] * 1e6:.1f} us" for b, p in tt["per_step"].items())
     out.append(f"    per step, steady: {ps}")
     if tt["break_even"]:
-        out.append("    break-even steps (cold/warm): " + "; ".join(
-            f"{e['variant']} beats {e['against']} after {fmt_steps(e['cold'])}/{fmt_steps(e['warm'])}"
-            for e in tt["break_even"]))
+        groups: dict[str, list[str]] = {}
+        for e in tt["break_even"]:
+            cw = "never" if e["cold"] is None and e["warm"] is None else f"{fmt_steps(e['cold'])}/{fmt_steps(e['warm'])}"
+            groups.setdefault(e["variant"], []).append(f"{e['against'].split('-')[-1]} {cw}")
+        out.append("    faster beyond (steps, cold/warm): " + "; ".join(
+            f"{v} than {', '.join(g)}" for v, g in groups.items()))
     return out

@@ -109,7 +109,7 @@ def test_answer_for_a_run(tmp_path):
     assert long["fastest"]["warm"]["overall"] == "torch-compiled"  # 2.26 ms per step, the fastest there
     text = answer.lines(answer.answer(run))
     assert any(line.strip().startswith("cold:") and "fastest reference-numpy" in line for line in text)
-    assert any("break-even" in line for line in text) and len(text) <= 17
+    assert any("faster beyond" in line for line in text) and len(text) <= 17
 
 
 def test_answer_arguments(tmp_path, capsys):
