@@ -178,3 +178,10 @@ def test_cold_start_compiles_and_warm_start_reads_the_cache(tmp_path):
     assert cold["jax_compile"]["cache_hits"] == 0 and cold["jax_compile"]["cache_misses"] > 0
     assert warm["jax_compile"]["cache_misses"] == 0 and warm["jax_compile"]["cache_hits"] > 0
     assert warm["caches"]["jax"]["files_before"] == cold["caches"]["jax"]["files_after"]
+
+
+def test_plot_command_draws_it_or_says_why_not(tmp_path, capsys):
+    rc, out, _ = main(["plot", str(with_starts(tmp_path)), "--out", str(tmp_path / "a"), "--only", "time-to-train"], capsys)
+    assert rc == 0 and (tmp_path / "a" / "time-to-train.png").stat().st_size > 10_000
+    rc, out, _ = main(["plot", str(OLDER), "--out", str(tmp_path / "b"), "--only", "time-to-train"], capsys)
+    assert rc == 0 and "time-to-train.png: skipped" in out and not (tmp_path / "b" / "time-to-train.png").exists()
