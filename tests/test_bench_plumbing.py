@@ -305,7 +305,7 @@ def test_eta_uses_finished_cases_then_priors_and_the_replicas():
 def test_collection_deselects_other_profiles_instead_of_skipping():
     r = _run_bench("--collect-only", "--profile", "quick", "--device", "cpu")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "1114 cases outside the quick profile deselected (--profile full runs every case)" in r.stdout
+    assert "1115 cases outside the quick profile deselected (--profile full runs every case)" in r.stdout
     assert "cases of backends/devices not chosen (--backend, --device) or that cannot exist" in r.stdout
     ids = [line for line in r.stdout.splitlines() if "::" in line]
     assert sum("test_step[" in i for i in ids) == 10 and sum("test_agreement[" in i for i in ids) == 4
