@@ -222,11 +222,14 @@ def pytest_runtestloop(session):
     say = (lambda line: tr.write_line(line)) if tr else print
     cases = [(timing.Case(*(b.extra_info[k] for k in ("backend", "variant", "device", "dtype", "n",
                                                        "optimizer", "E"))),
-              b.extra_info.get("planted_slowdown")) for b in todo]
+              b.extra_info.get("planted_slowdown"), b.extra_info.get("steps_per_call"),
+              b.extra_info.get("floor_passes_per_call")) for b in todo]
     say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
+    t0 = time.time()
     got, interrupted = replicas.run(cases, n - 1, _SETTINGS["threads"], timing.CASE_BUDGET[_SETTINGS["profile"]],
                                     say, _SETTINGS["malloc"])
-    for b, (c, _) in zip(todo, cases):
+    _PROGRESS["phases"]["replicas"] = time.time() - t0
+    for b, (c, *_) in zip(todo, cases):
         if not got[c.id]:
             continue  # interrupted before any replica reached it: the pytest process's rounds only
         e = b.extra_info
@@ -327,7 +330,17 @@ def pytest_report_collectionfinish(config, start_path, items):
 # 1 thread, default profile); replaced by the mean of the finished cases as they come in.
 PRIOR_SECONDS = {"test_step": 1.6, "test_floor": 0.8, "test_op": 1.0, "test_agreement": 8.0, "test_time_to_solution": 3.0,
                  "test_sweep": 15.0, "test_compare": 4.0, "test_plot": 45.0}
-_PROGRESS = {"items": {}, "done": {}, "took": {}}  # items: nodeid -> test function, in run order
+_PROGRESS = {"items": {}, "done": {}, "took": {}, "phases": {}}  # items: nodeid -> test function, in run order
+# The run's phases (``paritybench.phase_seconds`` in the JSON: where the wall time went), by test function.
+PHASES = {"test_agreement": "agreement", "test_time_to_solution": "methods", "test_sweep": "methods",
+          "test_step": "steps", "test_floor": "floors", "test_op": "ops", "test_compare": "tools",
+          "test_plot": "tools", "test_scale": "scale"}
+
+
+def phase_of(test: str, nodeid: str) -> str:
+    """The phase a case's seconds count to: PHASES, tuned-tier steps apart ("tuned"), else the test's name."""
+    phase = PHASES.get(test, test.removeprefix("test_"))
+    return "tuned" if phase == "steps" and "-tuned-" in nodeid else phase
 
 
 def pytest_collection_finish(session):
@@ -358,6 +371,8 @@ def pytest_runtest_logfinish(nodeid, location):
     _PROGRESS["done"][nodeid] = True
     if nodeid not in _SKIPPED_IDS:
         _PROGRESS["took"].setdefault(kind, []).append(took)
+    phase = phase_of(kind, nodeid)
+    _PROGRESS["phases"][phase] = _PROGRESS["phases"].get(phase, 0.0) + took
     done = len(_PROGRESS["done"])
     elapsed = time.time() - _STARTED[0]
     remaining = [k for n, k in items.items() if n not in _PROGRESS["done"]]
@@ -429,7 +444,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     infos = [b.get("extra_info", {}) for b in output_json.get("benchmarks", [])]
     timing.add_floor_ratios(infos)
-    bandwidth = {}
+    bandwidth, t0 = {}, time.time()
     if not _SETTINGS.get("interrupted"):  # an interrupted run is saved at once, unmeasured
         from bench import bandwidth as bw
         for device in sorted({i["device"] for i in infos if i.get("kind") in timing.STEP_KINDS}):
@@ -438,8 +453,10 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
             except Exception as e:  # noqa: BLE001 - recorded, and the rooflines stay None
                 bandwidth[device] = {"error": f"{type(e).__name__}: {e}"}
     timing.add_rooflines(infos, bandwidth)
+    _PROGRESS["phases"]["bandwidth"] = time.time() - t0
     output_json["paritybench"] = {"bandwidth": bandwidth,"profile": _SETTINGS.get("profile"), "processes": _SETTINGS.get("processes"),
                                   "wall_seconds": time.time() - _STARTED[0],
+                                  "phase_seconds": {k: round(v, 1) for k, v in _PROGRESS["phases"].items()},
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
                                   "planted": _SETTINGS.get("plant") or {},
                                   "deadline": _SETTINGS.get("deadline"),

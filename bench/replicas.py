@@ -39,20 +39,25 @@ def _init(threads: int, malloc: str) -> None:
     frameworks.set_malloc(malloc)
 
 
-def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
+def time_case(case: timing.Case, budget: float, plant: float | None, k: int | None = None,
+              kf: int | None = None) -> dict:
     """Build, warm and time ``case`` in paired rounds in this process (what a replica runs):
-    {pid, k, kf, paired_ratios, round_seconds, compile_seconds, memory}. RuntimeError if the variant ran
-    uncompiled or recompiled inside the timed rounds (the pytest process's checks)."""
+    {pid, k, kf, paired_ratios, round_seconds, compile_seconds, memory}. ``k``, ``kf``: the steps
+    and floor passes per call the pytest process chose (else calibrated here). The rounds stop
+    once the median ratio's CI is ``timing.CI_TARGET`` tight (at most ``budget`` seconds of rounds,
+    ``timing.ROUNDS_MAX``). RuntimeError if the variant ran uncompiled or recompiled inside the
+    timed rounds (the pytest process's checks)."""
     floor = runners.build_floor(case)
     with PeakRSS() as mem:
         _, step = runners.build_step(case, plant)
         c0 = frameworks.compile_events(case.backend)
-        k, call, compile_seconds = runners.warm(step)
-        kf, floor_call, _ = runners.warm(floor)
+        k, call, compile_seconds = runners.warm(step, k)
+        kf, floor_call, _ = runners.warm(floor, kf)
         if case.compiles and frameworks.compile_events(case.backend) == c0:
             raise RuntimeError(f"{case.backend}: no compile event during warm-up in replica {os.getpid()}")
         before = frameworks.compile_events(case.backend)
-        calls, floors = runners.paired_rounds(step, k, floor, kf, timing.choose_rounds(call + floor_call, budget))
+        calls, floors = runners.paired_rounds(step, k, floor, kf, timing.choose_rounds(call + floor_call, budget),
+                                              timing.CI_TARGET)
         after = frameworks.compile_events(case.backend)
     if after != before:
         raise RuntimeError(f"{case.backend}: {after - before} trace/compile events inside the timed "
@@ -64,15 +69,16 @@ def time_case(case: timing.Case, budget: float, plant: float | None) -> dict:
             "memory": {"peak_rss_increase_bytes": mem.increase_bytes}}
 
 
-def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: int, budget: float,
+def run(cases: list[tuple], replicas: int, threads: int, budget: float,
         say=print, malloc: str = "steady") -> tuple[dict[str, list], bool]:
-    """Time every (case, plant factor) in ``replicas`` fresh processes, one after the other.
+    """Time every (case, plant factor[, k, kf]) in ``replicas`` fresh processes, one after the other
+    (k, kf: the pytest process's steps and floor passes per call, reused; ``time_case``).
 
     Returns ({case id: [result or error text, one per replica that reached it]}, interrupted):
     Ctrl-C or SIGTERM (KeyboardInterrupt) stops the replica at once and returns what was measured.
     ``say`` gets the progress lines.
     """
-    out: dict[str, list] = {c.id: [] for c, _ in cases}
+    out: dict[str, list] = {c[0].id: [] for c in cases}
     ctx = multiprocessing.get_context("spawn")
     start, last = time.time(), time.time()
     for r in range(replicas):
@@ -80,7 +86,7 @@ def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: i
         pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads, malloc))
         procs = []
         try:
-            for i, (c, plant) in enumerate(cases):
+            for i, (c, plant, *calls) in enumerate(cases):
                 if time.time() - last >= 5.0:  # a plain progress line at most every 5 s
                     done = r * len(cases) + i
                     left = (time.time() - start) / done * (replicas * len(cases) - done)
@@ -88,7 +94,7 @@ def run(cases: list[tuple[timing.Case, float | None]], replicas: int, threads: i
                         f"{int(left) // 60}:{int(left) % 60:02d} left: {c.id}")
                     last = time.time()
                 try:
-                    fut = pool.submit(time_case, c, budget, plant)
+                    fut = pool.submit(time_case, c, budget, plant, *calls)
                     procs = procs or list(pool._processes.values())
                     out[c.id].append(fut.result(timeout=CASE_TIMEOUT))
                 except cf.TimeoutError:

@@ -7,7 +7,8 @@ case builds and times it the same way.
   build_step(case)     (runner, step): step(k) runs k training steps, blocking
   memory_info(...)     extra_info['memory']: peak RSS added, and what the framework reports
   warm(fn)             (K, seconds of a steady call of K, compile_seconds): compile and calibrate
-  paired_rounds(...)   floor, warm-up step, (floor, step) x rounds, floor: the paired-round order
+  paired_rounds(...)   floor, warm-up step, (floor, step) x rounds, floor: the paired-round order;
+                       with a target, the rounds stop once the median ratio's CI is that tight
 """
 from __future__ import annotations
 
@@ -70,8 +71,13 @@ def timed(fn, k: int) -> float:
     return time.perf_counter() - t0
 
 
-def warm(fn) -> tuple[int, float, float]:
-    """Compile and calibrate fn: (K, seconds of one steady call of K, compile_seconds)."""
+def warm(fn, k: int | None = None) -> tuple[int, float, float]:
+    """Compile and calibrate fn: (K, seconds of one steady call of K, compile_seconds). With ``k``
+    (a replica: the pytest process already chose K for this case) two calls of k: the compiling
+    one and a steady one."""
+    if k is not None:
+        first, call = timed(fn, k), timed(fn, k)
+        return k, call, max(0.0, first - call)
     first, *steady = (timed(fn, timing.PROBE_K) for _ in range(3))
     call = min(steady)
     compile_seconds = max(0.0, first - call)
@@ -82,15 +88,19 @@ def warm(fn) -> tuple[int, float, float]:
     return k, call, compile_seconds
 
 
-def paired_rounds(step, k: int, floor, kf: int, rounds: int) -> tuple[list[float], list[float]]:
-    """(step call seconds, floor call seconds) of ``rounds`` paired rounds, in the order the pytest
-    process times them with pytest-benchmark: floor, warm-up step (not kept), then floor + step per
-    round, and one floor after the last; the floor list has one entry more than the step list."""
+def paired_rounds(step, k: int, floor, kf: int, rounds: int,
+                  target: float | None = None) -> tuple[list[float], list[float]]:
+    """(step call seconds, floor call seconds) of at most ``rounds`` paired rounds, in the order the
+    pytest process times them with pytest-benchmark: floor, warm-up step (not kept), then floor +
+    step per round, and one floor after the last; the floor list has one entry more than the step
+    list. With ``target``, sequential stopping: the rounds end as soon as ``timing.settled`` holds
+    for the ratios so far (each round's closing floor is the next one's opening floor)."""
     timed(floor, kf)
     timed(step, k)
-    calls, floors = [], []
-    for _ in range(rounds):
-        floors.append(timed(floor, kf))
+    calls, floors = [], [timed(floor, kf)]
+    while len(calls) < rounds:
         calls.append(timed(step, k))
-    floors.append(timed(floor, kf))
+        floors.append(timed(floor, kf))
+        if target is not None and timing.settled(timing.paired_ratios(calls, k, floors, kf), target):
+            break
     return calls, floors

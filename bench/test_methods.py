@@ -5,13 +5,13 @@ time_to_solution  one full ``methods.train("curriculum", ...)`` from w0 = 1.5 (p
                   one warm-up call (on-disk compile caches warm). x_max 1e6 (1e3 and 1e4 too in the
                   full profile), both dtypes, every backend/variant. extra_info kind "method": outcome, steps, stages; the
                   outcome must be "solved" (asserted after timing, so a failure is recorded).
-sweep             one map cell = E = PARITYBENCH_SWEEP_E (default 4096) trainings of 100 steps at
+sweep             one map cell = E = PARITYBENCH_SWEEP_E (default 1024, full profile 4096) trainings of 100 steps at
                   n = 1000 in the backend's batched form (one ensemble: torch broadcasting,
                   jax.vmap); the timed call is ``advance(100)`` on a prepared runner (compile
                   outside), beside the backend's ``floor`` (100 fused passes of sin+cos over the
                   same n x E, timed over 10 passes): extra_info trainings_per_second and
-                  floor_ratio; then the map cells (x_max 1e3, 1e6 x plain/scaled/curriculum) with
-                  their fraction solved over MAP_E starting weights (256; E in the full profile).
+                  floor_ratio; in the full profile then the map cells (x_max 1e3, 1e6 x
+                  plain/scaled/curriculum) with their fraction solved over MAP_E (4096) starting weights.
 """
 from __future__ import annotations
 
@@ -29,9 +29,16 @@ from impls import Problem, Recipe, methods, registry
 from impls.outcome import classify
 
 RUNS = (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan"))
-E = int(os.environ.get("PARITYBENCH_SWEEP_E", "4096"))
+# Trainings per sweep call: at the default's 1024, n x E = 1e6 elements a step (throughput-bound, as
+# at 4096) in a quarter of the time.
+SWEEP_E = {"quick": 1024, "default": 1024, "full": 4096}
 ROUNDS = {"quick": 2, "default": 2, "full": 5}  # timed calls per case: each lasts 0.1 to 8 s
-MAP_E = {"quick": 256, "default": 256, "full": E}  # starting weights per map cell: +-3% on a fraction at 256
+MAP_E = {"full": 4096}  # starting weights per map cell; the map runs in the full profile only (no figure reads it)
+
+
+def sweep_e(profile: str) -> int:
+    """E of the sweep: PARITYBENCH_SWEEP_E if set, else the profile's ``SWEEP_E``."""
+    return int(os.environ.get("PARITYBENCH_SWEEP_E") or SWEEP_E[profile])
 
 
 def _profile(request) -> str:
@@ -96,7 +103,7 @@ def _median_seconds(fn, rounds=3):
 def test_sweep(benchmark, request, device, backend, variant, dtype):
     _skip_unless(request, backend, device)
     dev = device if backend != "reference" else "cpu"
-    steps = 100
+    steps, E = 100, sweep_e(_profile(request))
     data = impls.generate(Problem(n=1000, x_max=1000))
     w0 = tuple(np.linspace(1.0, 2.1, E))
     recipe = Recipe(lr=4e-4, w0=w0, steps=steps, dtype=dtype)
@@ -118,7 +125,7 @@ def test_sweep(benchmark, request, device, backend, variant, dtype):
             "dtype": dtype, "n": 1000, "ensemble": E, "steps": steps,
             "trainings_per_second": E / seconds, "sample_steps_per_second": E * 1000 * steps / seconds,
             "floor_seconds": floor_seconds, "floor_ratio": seconds / floor_seconds}
-    if variant in ("eager", "scan", "numpy"):  # the map itself, once per backend
+    if variant in ("eager", "scan", "numpy") and _profile(request) in MAP_E:  # the map itself, once per backend
         t0 = time.perf_counter()
         cells = [c for m, lr in (("plain", 4e-4), ("scaled", 1.0), ("curriculum", 1.0))
                  for c in methods.convergence_map(backend, [1000, 10**6], [lr], [m], variant,

@@ -11,7 +11,8 @@ How one case is timed (``measure``):
      prepared and warmed the same way, Kf passes per call) is timed before each round and once after
      the last (pytest-benchmark's ``setup`` hook, outside the case's timed call), so each round
      gives a ratio step / floor measured in the same second (``timing.paired_info``);
-     ``benchmark.pedantic(advance, rounds, warmup_rounds=1)`` keeps pytest-benchmark's own stats of
+     ``benchmark.pedantic(advance, rounds, warmup_rounds=1)`` (rounds fixed before they start: the
+     budget's ``timing.PYTEST_BUDGET_SHARE``; the replica processes stop sequentially, ``timing.settled``) keeps pytest-benchmark's own stats of
      the step. The framework's compile events are counted around it: any trace or compile inside
      the timed rounds fails the case.
 Floors are also timed alone (test_floor): the fastest floor of any framework per shape gives
@@ -88,7 +89,7 @@ def _time_case(benchmark, fn, backend: str, compiles: bool, settings: dict, harn
     """measure() fn (paired with ``floor`` if given), then record info_of(K, calls, compile_seconds,
     threads, harness) plus the paired ratios, and check it."""
     k, calls, compile_s, paired = measure(benchmark, fn, backend, compiles,
-                                          timing.CASE_BUDGET[settings["profile"]], floor)
+                                          timing.CASE_BUDGET[settings["profile"]] * timing.PYTEST_BUDGET_SHARE, floor)
     if calls is None:
         return
     info = info_of(k, calls, compile_s, settings["threads"], harness)

@@ -44,7 +44,14 @@ K_MAX = 1 << 14      # steps per call at most
 PROBE_K = 4          # steps of the first (compiling) calls, which also estimate the step time
 HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
 ROUNDS_MIN, ROUNDS_MAX = 12, 60  # >= 12 paired rounds: a 95% CI of the median ratio and the gate's rank test
-CASE_BUDGET = {"quick": 0.3, "default": 0.5, "full": 1.0}  # seconds of timed calls per case and process (rounds x (call + floor call))
+CASE_BUDGET = {"quick": 0.3, "default": 0.5, "full": 1.0}  # seconds of timed calls per case and process at most (rounds x (call + floor call))
+# Sequential stopping (replica processes, ``runners.paired_rounds``): a process stops taking rounds
+# once the 95% CI of its median paired ratio is at most CI_TARGET of the median wide (after
+# ROUNDS_MIN rounds; within CASE_BUDGET and ROUNDS_MAX). A steady case stops at 12 rounds, a noisy
+# one takes more. 5%: a tenth of the between-process spread the gate must tolerate (docs/compare.md).
+CI_TARGET = 0.05
+# The pytest process's rounds are fixed before they start (pytest-benchmark's pedantic): its budget.
+PYTEST_BUDGET_SHARE = 0.5
 PROCESSES = {"quick": 1, "default": 4, "full": 4}  # processes per case (the pytest one + replicas): the gate's process test
 KINDS = ("throughput", "tuned", "floor", "op")
 STEP_KINDS = ("throughput", "tuned")
@@ -224,6 +231,15 @@ def choose_rounds(seconds_per_call: float, budget: float,
     if not seconds_per_call > 0:
         return hi
     return max(lo, min(hi, int(budget / seconds_per_call)))
+
+
+def settled(ratios: list[float], target: float = CI_TARGET, lo: int = ROUNDS_MIN) -> bool:
+    """Whether a process may stop taking rounds: >= ``lo`` paired ratios and the 95% CI of their
+    median (``stats.median_ci``) at most ``target`` x the median wide."""
+    if len(ratios) < lo:
+        return False
+    ci_lo, ci_hi = median_ci(ratios)
+    return (ci_hi - ci_lo) <= target * median(ratios)
 
 
 def paired_ratios(case_calls: list[float], k: int, floor_calls: list[float], kf: int) -> list[float]:

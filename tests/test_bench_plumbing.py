@@ -187,6 +187,34 @@ def test_paired_rounds_interleave_the_floor_with_the_case():
     assert {e[1] for e in timed if e[0] == "step"} == {k} and {e[1] for e in timed if e[0] == "floor"} == {kf}
 
 
+def test_sequential_rounds_stop_once_the_median_ratio_is_tight(monkeypatch):
+    """Replica processes stop taking rounds when timing.settled holds: a steady case after
+    ROUNDS_MIN rounds, a noisy one only at the most it may take; the floor still brackets every round."""
+    from bench import runners
+
+    monkeypatch.setattr(runners, "timed", lambda fn, k: fn(k))  # each call returns its own 'seconds'
+    floor = lambda k: 1.0  # noqa: E731
+    steady = lambda k: 2.0  # noqa: E731
+    calls, floors = runners.paired_rounds(steady, 1, floor, 1, 40, timing.CI_TARGET)
+    assert len(calls) == timing.ROUNDS_MIN and len(floors) == len(calls) + 1
+    noisy_durations = iter([1.0, 3.0] * 100)  # warm-up call first, then rounds alternating 1 and 3
+    calls, floors = runners.paired_rounds(lambda k: next(noisy_durations), 1, floor, 1, 40, timing.CI_TARGET)
+    assert len(calls) == 40 and len(floors) == 41
+    calls, _ = runners.paired_rounds(steady, 1, floor, 1, 20)  # no target: exactly the rounds asked
+    assert len(calls) == 20
+    assert not timing.settled([2.0] * (timing.ROUNDS_MIN - 1))
+    assert timing.settled([2.0] * timing.ROUNDS_MIN)
+    assert not timing.settled([1.0, 1.2] * 10, target=0.05) and timing.settled([1.0, 1.02] * 10, target=0.05)
+
+
+def test_a_replica_reuses_the_pytest_process_k():
+    from bench import runners
+
+    seen = []
+    k, call, compile_seconds = runners.warm(lambda k: seen.append(k), 64)
+    assert k == 64 and seen == [64, 64] and compile_seconds >= 0.0
+
+
 def test_paired_ratios_median_and_ci():
     # round i: 4 steps in 8 s (2 s/step) between floor calls of 2 passes in 1 s and 3 s (1 s/pass)
     assert timing.paired_ratios([8.0], 4, [1.0, 3.0], 2) == [2.0]
