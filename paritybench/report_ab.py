@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from . import resultfile
@@ -41,6 +42,16 @@ def block_hw_study(run: Run) -> str:
         judged = g["judged"] - g.get("no_verdict", 0)
         out.append(f"| {g['old']} -> {g['new']} | {mode} | {judged} | {len(g['slower'])} | "
                    f"{len(g['faster'])} | {g['exit']} |")
+    emu = resultfile.load(d / s["across_machines"][0]["new"], "run")
+    moves = sorted(((c, first.cases[k].get("floor_ratio"), emu.cases[k].get("floor_ratio"))
+                    for k, c in ((k, short(first.cases[k].name)) for k in first.cases)
+                    if k in emu.cases and first.cases[k].kind == "throughput"
+                    and first.cases[k].get("floor_ratio") and emu.cases[k].get("floor_ratio")),
+                   key=lambda t: -abs(math.log(t[2] / t[1])))
+    if moves:
+        out += ["", "The step/floor ratios that moved most between the two paths (same code, same machine):", "",
+                "| case | native | emulated | emulated / native |", "|---|---|---|---|"]
+        out += [f"| {c} | {a:.2f}x | {b:.2f}x | {b / a:.2f} |" for c, a, b in moves[:8]]
     wrong = sorted({c for g in s["across_machines"] for c in g["slower"] + g["faster"]})
     if wrong:
         out += ["", "Falsely judged with --across-machines: " + ", ".join(f"`{c}`" for c in wrong) + "."]
@@ -103,7 +114,7 @@ def block_jax_sin_probe(run: Run) -> str:
         out += [f"`results/{f.name}` ({doc['when'][:16]} UTC): XLA_FLAGS `{doc.get('xla_flags') or '(none)'}`, "
                 f"n = 1e6 float32, {doc['rounds']} processes per side alternating, one thread; ns per element:", "",
                 f"| pass | jax {s['a']['jax']} | jax {s['b']['jax']} | change |", "|---|---|---|---|"]
-        for k in ("sin", "cos", "sum", "sum_sin", "floor", "floor_ynn_off"):
+        for k in (k + off for k in ("sin", "cos", "sum", "sum_sin", "floor") for off in ("", "_ynn_off")):
             va, vb = s["a"].get(k), s["b"].get(k)
             out.append(f"| {k} | {'-' if va is None else f'{va:.2f}'} | {'-' if vb is None else f'{vb:.2f}'} | "
                        f"{f'{vb / va:.2f}x' if va and vb else '-'} |")

@@ -11,8 +11,8 @@ passes over x = 0..n-1 (float32, n = 1e6, w = 1.5), in ns per element (median of
   sum        sum(w x)                            the reduction alone
   sum_sin    sum(sin(w x))                       sin fused into the reduction
   floor      sum(sin(w x) + cos(w x))            the suite's floor pass
-  floor_ynn_off  the floor with compiler option xla_cpu_experimental_ynn_fusion_type = ""
-                 (None where the release has no such option)
+  *_ynn_off  each pass again with compiler option xla_cpu_experimental_ynn_fusion_type = ""
+             (None where the release has no such option)
 Writes a new JSON (default results/jax-sin-probe-<time>.json) with every process's figures.
 """
 from __future__ import annotations
@@ -50,15 +50,15 @@ def timed(f):
     return median(ts) / N * 1e9
 for name, fn in passes.items():
     out[name] = timed(jax.jit(fn))
-try:
-    f = jax.jit(passes["floor"]).lower(w, x).compile(compiler_options={"xla_cpu_experimental_ynn_fusion_type": ""})
-    out["floor_ynn_off"] = timed(f)
-except Exception as e:
-    out["floor_ynn_off"] = None
-    out["floor_ynn_off_error"] = f"{type(e).__name__}: {str(e)[:200]}"
+    try:  # the same pass without XLA:CPU's YNNPACK fusion (an option of recent jaxlibs)
+        f = jax.jit(fn).lower(w, x).compile(compiler_options={"xla_cpu_experimental_ynn_fusion_type": ""})
+        out[name + "_ynn_off"] = timed(f)
+    except Exception as e:
+        out[name + "_ynn_off"] = None
+        out["ynn_off_error"] = f"{type(e).__name__}: {str(e)[:200]}"
 print(json.dumps(out))
 ''' % (N, W, CALLS)
-KEYS = ("sin", "cos", "sum", "sum_sin", "floor", "floor_ynn_off")
+KEYS = tuple(k + off for k in ("sin", "cos", "sum", "sum_sin", "floor") for off in ("", "_ynn_off"))
 
 
 def main(argv=None) -> int:
