@@ -96,7 +96,8 @@ def run_one(cmd: list[str], log: Path, env: dict) -> int:
 def merge(paths: list[Path]) -> dict:
     """One result JSON from one side's process JSONs: the first process's document, with every
     step and floor case's rounds as one list per process and the stats' median the median of the
-    process medians. Cases missing from a process keep the processes that have them."""
+    process medians per step (per call of the first process's K). Cases missing from a process
+    keep the processes that have them."""
     docs = [json.loads(p.read_text()) for p in paths]
     by = [{b["fullname"]: b for b in d["benchmarks"]} for d in docs]
     out = docs[0]
@@ -116,7 +117,8 @@ def merge(paths: list[Path]) -> dict:
                       "floor_ratio": median(meds), "floor_ratio_processes": meds,
                       "floor_ratio_range": [min(meds), max(meds)]})
         e["processes"] = len(same)
-        b["stats"]["median"] = median(s["stats"]["median"] for s in same)
+        per = lambda x: x["extra_info"].get("passes_per_call" if e["kind"] in ("floor", "op") else "steps_per_call") or 1
+        b["stats"]["median"] = median(s["stats"]["median"] / per(s) for s in same) * per(b)  # K differs by process
     return out
 
 

@@ -94,6 +94,12 @@ def block_ab_runs(run: Run) -> str:
             fa, fb = row[1], row[2]
             out.append(f"| {c.case} | {row[6]:.2f}x | {'-' if fa is None else f'{fa:.2f}x'} | "
                        f"{'-' if fb is None else f'{fb:.2f}x'} | {row[7]} |")
+        if diff.same_machine:
+            as_if = _as_if_changed(a, b)
+            out += ["", f"The same A/A judged as if torch and jax had both changed (their steps and floors on "
+                    f"absolute times over numpy's floor rounds, the basis of an upgrade): {len(as_if)} cases, "
+                    f"**{sum(v.label in ('slower', 'faster') for v in as_if)} verdicts**, largest change "
+                    f"{max(abs(v.effect - 1) for v in as_if if v.effect) * 100:.1f}%."]
         agree = [c for c in b.cases.values() if c.kind == "agreement"]
         if agree:
             changed = [r for r in diff.regressions if "outcome" in r or "agreement" in r]
@@ -101,6 +107,19 @@ def block_ab_runs(run: Run) -> str:
                     + ("every outcome the same on both sides." if not changed else "changed: " + "; ".join(changed))]
         out.append("")
     return "\n".join(out)
+
+
+def _as_if_changed(a: Run, b: Run) -> list:
+    """Verdicts of every torch and jax step and floor of B against A on the absolute/control basis."""
+    from . import compare
+    from . import verdict as V
+    affected, out = {"torch", "jax"}, []
+    for k, n in b.cases.items():
+        if n.kind in ("throughput", "floor") and n.get("backend") in affected and k in a.cases:
+            cn = compare.drift_control(b, n, affected)
+            co = a.cases.get(cn.fullname) if cn else None
+            out.append(V.judge_controlled(a.cases[k], n, co, cn if co else None, V.Rules()))
+    return out
 
 
 def block_jax_sin_probe(run: Run) -> str:
