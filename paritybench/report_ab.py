@@ -55,6 +55,9 @@ def block_hw_study(run: Run) -> str:
     wrong = sorted({c for g in s["across_machines"] for c in g["slower"] + g["faster"]})
     if wrong:
         out += ["", "Falsely judged with --across-machines: " + ", ".join(f"`{c}`" for c in wrong) + "."]
+    other = sorted({r for g in s["across_machines"] for r in g["regressions"] if ": slower," not in r})
+    if other:
+        out += ["", "Other false regressions with --across-machines: " + "; ".join(other) + "."]
     return "\n".join(out) + "\n"
 
 
