@@ -2,7 +2,7 @@
 
 One start is one fresh ``python -m bench.startup CONFIG`` process doing what ``paritybench train``
 does for one (backend, variant, n): import the framework (the backend module), draw the data,
-prepare the Runner, take S0 steps (``STEPS``: the seed's 100), read the trajectory (the final loss:
+prepare the Runner, take S0 steps (``steps_for``: the seed's 100; 10 at n = 1e6), read the trajectory (the final loss:
 JAX compiles it too). Every part is timed apart; the pytest process's own caches are warm, so it
 never times a start itself.
 
@@ -34,6 +34,13 @@ import time
 from pathlib import Path
 
 STEPS = 100                  # S0: the seed's run
+LARGE_N, LARGE_STEPS = 100_000, 10  # above LARGE_N a start takes 10 steps: its steps are the step
+                             # cases' business (T(S) subtracts S0 x step); 100 cost jax 7 s a size
+
+
+def steps_for(n: int) -> int:
+    """S0 of a start at size n: the seed's 100 steps, 10 beyond LARGE_N."""
+    return STEPS if n <= LARGE_N else LARGE_STEPS
 X_MAX, SEED, LR = 1000, 0, 4e-4  # the seed's data and step size (bench.timing's, framework-free)
 KINDS = ("cold", "warm")
 TIMEOUT = 300.0              # seconds one start may take before it is killed (its process group):

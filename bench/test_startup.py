@@ -82,14 +82,15 @@ def test_startup(benchmark, start_case, bench_settings, tmp_path_factory):
     def starts_once():
         for kind in kinds:
             recs[kind] = startup.start(c.backend, c.variant, c.n, kind, caches, bench_settings["threads"],
-                                       device=c.device, dtype=c.dtype, malloc=bench_settings["malloc"])
+                                       device=c.device, dtype=c.dtype, malloc=bench_settings["malloc"],
+                                       steps=startup.steps_for(c.n))
 
     try:
         benchmark.pedantic(starts_once, rounds=1, iterations=1)
     finally:
         shutil.rmtree(caches, ignore_errors=True)
     info = {"kind": "startup", "backend": c.backend, "variant": c.variant, "device": c.device,
-            "dtype": c.dtype, "n": c.n, "optimizer": "sgd", "E": 1, "steps": startup.STEPS,
+            "dtype": c.dtype, "n": c.n, "optimizer": "sgd", "E": 1, "steps": startup.steps_for(c.n),
             "cold": recs["cold"], "warm": recs.get("warm", recs["cold"]), "warm_measured": "warm" in recs,
             "timed": "fresh processes: import, data, prepare, S0 steps, trajectory (bench/startup.py)"}
     benchmark.extra_info.update(info)
