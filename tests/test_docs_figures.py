@@ -61,7 +61,7 @@ def test_no_benchmark_figure_outside_the_blocks():
     assert hits == [], "\n".join(hits)
 
 
-@pytest.mark.parametrize("picture", ["throughput", "scaling"])
+@pytest.mark.parametrize("picture", ["throughput", "scaling", "time-to-train"])
 def test_the_run_pictures_are_drawn_from_the_baseline(picture):
     from PIL import Image
 
