@@ -97,7 +97,7 @@ def block_study(run: Run) -> str:
         for k in ttt.STARTS:
             m = r.get(k)
             cells += ([_s(m["measured_seconds"]), _s(m["predicted_seconds"]), f"{m['error']:+.1%}"] if m
-                      else ["no cache", "", ""])
+                      else ["cold only (long run)" if r.get("warm_not_run") else "no cache", "", ""])
         out.append(f"| {r['backend']}-{r['variant']} | {power10(r['n'])} | {r['steps']:,} | " + " | ".join(cells) + " |")
     ents = {(e["backend"], e["variant"], e["n"]): e for e in doc.get("entries") or []}
     big = [(r, k) for r in rows for k in ttt.STARTS if k in r and abs(r[k]["error"]) > ttt.ERROR_LIMIT]

@@ -1,7 +1,7 @@
 """The time-to-train model checked against whole runs in fresh processes: docs/time-to-train.md.
 
     .venv/bin/python -m bench.studies.time_to_train_study [--run RUN.json] [--out results/time-to-train-study-<time>.json]
-        [--steps 100,10000] [--sizes 1000,1000000] [--max-seconds 150]
+        [--steps 100,10000] [--sizes 1000,1000000] [--max-seconds 150] [--cold-only-above 100]
 
 1. The model's inputs (paritybench/time_to_train.py): RUN.json's startup and throughput cases, or,
    without --run, a bench run made here first (the default profile's startup cases and the
@@ -72,6 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", default="100,10000", help="S of the runs, comma-separated")
     ap.add_argument("--sizes", default="1000,1000000", help="n of the runs, comma-separated")
     ap.add_argument("--max-seconds", type=float, default=150.0, help="runs predicted longer are not made")
+    ap.add_argument("--cold-only-above", type=float, default=None, metavar="SECONDS",
+                    help="runs predicted longer are made cold only (warm differs by its start, checked at short S)")
     ap.add_argument("--train", action="store_true", help="also time `paritybench train` (the seed's run) per variant, "
                     "cold and warm, in fresh processes")
     args = ap.parse_args(argv)
@@ -102,6 +104,9 @@ def main(argv=None) -> int:
                     rows.append(row)
                     print(f"{e['label']} n={e['n']} S={s}: {row['not_run']}", flush=True)
                     continue
+                if args.cold_only_above is not None and max(pred.values()) > args.cold_only_above:
+                    kinds = ("cold",)
+                    row["warm_not_run"] = f"predicted {max(pred.values()):.0f} s > --cold-only-above {args.cold_only_above:g}"
                 caches = tmp / f"{e['label']}-{e['n']}-{s}"
                 for k in kinds:
                     rec = startup.start(e["backend"], e["variant"], e["n"], k, caches, 1, timeout=args.max_seconds * 3 + 60,
