@@ -21,6 +21,7 @@ from statistics import median
 
 from impls.registry import DEVICE_ONLY  # framework-free, as impls.spec
 from impls.spec import OPS  # noqa: F401 - the op cases' building blocks (framework-free)
+from paritybench.resultfile import process_info  # noqa: F401 - the replicas' fields, shared with `paritybench ab`
 from paritybench.stats import median_ci
 
 PROFILES = ("quick", "default", "full")  # quick: the headline answer in < 60 s (n 1e3 and 1e6, sgd, f32)
@@ -260,23 +261,6 @@ def paired_info(case_calls: list[float], k: int, floor_calls: list[float], kf: i
     return {"floor_ratio": median(ratios), "floor_ratio_ci95": [lo, hi],
             "floor_seconds_per_step": median(floor_calls) / kf, "floor_passes_per_call": kf,
             "paired_ratios": ratios, "paired_rounds": len(ratios)}
-
-
-def process_info(runs: list[dict]) -> dict:
-    """extra_info fields of a case timed in several processes (bench/replicas.py).
-
-    runs[i] = {paired_ratios, round_seconds, compile_seconds, memory} of process i; runs[0] is the pytest
-    process (whose ``paired_info`` fields stay). floor_ratio becomes the median of the process
-    medians, floor_ratio_range their [min, max]: the spread no single process shows.
-    """
-    meds = [median(r["paired_ratios"]) for r in runs]
-    mem = [(r.get("memory") or {}).get("peak_rss_increase_bytes") for r in runs]
-    return {"processes": len(runs), "process_peak_rss_increase_bytes": mem,
-            "process_paired_ratios": [r["paired_ratios"] for r in runs],
-            "process_round_seconds": [r["round_seconds"] for r in runs],
-            "process_compile_seconds": [r.get("compile_seconds") for r in runs],
-            "floor_ratio": median(meds), "floor_ratio_processes": meds,
-            "floor_ratio_range": [min(meds), max(meds)]}
 
 
 def parse_plant(text: str | None) -> dict[str, float]:

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from statistics import median
 
+from . import resultfile
+
 ROOT = Path(__file__).resolve().parents[1]
 CONTROL = "(test_step and reference-numpy)"  # numpy's steps: their paired floor rounds are the drift control
 DEFAULT_SELECTION = "test_step or test_floor"  # the throughput matrix: steps and floors
@@ -108,14 +110,8 @@ def merge(paths: list[Path]) -> dict:
         same = [m[b["fullname"]] for m in by if b["fullname"] in m]
         infos = [s["extra_info"] for s in same]
         e["process_round_seconds"] = [i["round_seconds"] for i in infos]
-        if all(i.get("paired_ratios") for i in infos):
-            meds = [median(i["paired_ratios"]) for i in infos]
-            e.update({"process_paired_ratios": [i["paired_ratios"] for i in infos],
-                      "process_compile_seconds": [i.get("compile_seconds") for i in infos],
-                      "process_peak_rss_increase_bytes": [(i.get("memory") or {}).get("peak_rss_increase_bytes")
-                                                          for i in infos],
-                      "floor_ratio": median(meds), "floor_ratio_processes": meds,
-                      "floor_ratio_range": [min(meds), max(meds)]})
+        if all(i.get("paired_ratios") for i in infos):  # steps: the replicas' fields
+            e.update(resultfile.process_info(infos))
         e["processes"] = len(same)
         per = lambda x: x["extra_info"].get("passes_per_call" if e["kind"] in ("floor", "op") else "steps_per_call") or 1
         b["stats"]["median"] = median(s["stats"]["median"] / per(s) for s in same) * per(b)  # K differs by process

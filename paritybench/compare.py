@@ -251,6 +251,15 @@ def drift_control(run: Run, c: Case, affected: set[str]) -> Case | None:
                                     k.get("optimizer") != "sgd", k.name))
 
 
+def judge_changed(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, affected: set[str],
+                  across_devices: bool = False) -> tuple[V.Verdict, str | None]:
+    """(verdict, control label) of a case whose framework changed: absolute times over the drift
+    control (``drift_control`` in ``new``, the same case in ``old``; without one, plain absolute)."""
+    cn = drift_control(new, n, affected)
+    co = old.cases.get(case_key(cn.fullname, across_devices)) if cn else None
+    return V.judge_controlled(o, n, co, cn if co else None, rules), (cn.label if co else None)
+
+
 def _judge(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, ctx: dict) -> tuple[V.Verdict, str | None]:
     """(verdict, control case name) of one common case under the comparison's context."""
     gated = n.kind in GATED or n.kind == "floor"
@@ -260,9 +269,7 @@ def _judge(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, ctx: dict) -> t
         info = V.judge(o, n, rules, "paired") if n.kind in GATED else V.Verdict("not gated", "-", None, None)
         return V.Verdict("no verdict", "-", info.effect, info.p, "hardware differs", info.p_process), None
     if n.get("backend") in ctx["affected"]:
-        cn = drift_control(new, n, ctx["affected"])
-        co = old.cases.get(case_key(cn.fullname, ctx["across_devices"])) if cn else None
-        return V.judge_controlled(o, n, co, cn if co else None, rules), (cn.label if co else None)
+        return judge_changed(o, n, old, new, rules, ctx["affected"], ctx["across_devices"])
     if n.kind in GATED:
         return V.judge_case(o, n, rules, ctx["same"]), None
     if rules.absolute and ctx["same"]:

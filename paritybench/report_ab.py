@@ -43,10 +43,9 @@ def block_hw_study(run: Run) -> str:
         out.append(f"| {g['old']} -> {g['new']} | {mode} | {judged} | {len(g['slower'])} | "
                    f"{len(g['faster'])} | {g['exit']} |")
     emu = resultfile.load(d / s["across_machines"][0]["new"], "run")
-    moves = sorted(((c, first.cases[k].get("floor_ratio"), emu.cases[k].get("floor_ratio"))
-                    for k, c in ((k, short(first.cases[k].name)) for k in first.cases)
-                    if k in emu.cases and first.cases[k].kind == "throughput"
-                    and first.cases[k].get("floor_ratio") and emu.cases[k].get("floor_ratio")),
+    moves = sorted(((short(c.name), c.get("floor_ratio"), emu.cases[k].get("floor_ratio"))
+                    for k, c in first.cases.items() if k in emu.cases and c.kind == "throughput"
+                    and c.get("floor_ratio") and emu.cases[k].get("floor_ratio")),
                    key=lambda t: -abs(math.log(t[2] / t[1])))
     if moves:
         out += ["", "The step/floor ratios that moved most between the two paths (same code, same machine):", "",
@@ -90,12 +89,12 @@ def block_ab_runs(run: Run) -> str:
                 f"{len(diff.regressions)} regressions"
                 + ("" if not diff.regressions else ": " + "; ".join(diff.regressions)), ""]
         out += ["| case | time B/A | step/floor A | step/floor B | verdict |", "|---|---|---|---|---|"]
-        for row, c in zip(diff.table.rows, diff.rows):
-            n = b.cases.get(next((k for k in b.cases if short(b.cases[k].name) == c.case), ""), None)
-            if n is None or n.kind not in ("throughput", "tuned", "floor"):
+        common = [k for k in b.cases if k in a.cases]  # compare_runs' rows, in its order
+        for k, row in zip(common, diff.table.rows):
+            if b.cases[k].kind not in ("throughput", "tuned", "floor"):
                 continue
             fa, fb = row[1], row[2]
-            out.append(f"| {c.case} | {row[6]:.2f}x | {'-' if fa is None else f'{fa:.2f}x'} | "
+            out.append(f"| {row[0]} | {row[6]:.2f}x | {'-' if fa is None else f'{fa:.2f}x'} | "
                        f"{'-' if fb is None else f'{fb:.2f}x'} | {row[7]} |")
         if diff.same_machine:
             as_if = _as_if_changed(a, b)
@@ -116,13 +115,9 @@ def _as_if_changed(a: Run, b: Run) -> list:
     """Verdicts of every torch and jax step and floor of B against A on the absolute/control basis."""
     from . import compare
     from . import verdict as V
-    affected, out = {"torch", "jax"}, []
-    for k, n in b.cases.items():
-        if n.kind in ("throughput", "floor") and n.get("backend") in affected and k in a.cases:
-            cn = compare.drift_control(b, n, affected)
-            co = a.cases.get(cn.fullname) if cn else None
-            out.append(V.judge_controlled(a.cases[k], n, co, cn if co else None, V.Rules()))
-    return out
+    affected = {"torch", "jax"}
+    return [compare.judge_changed(a.cases[k], n, a, b, V.Rules(), affected)[0] for k, n in b.cases.items()
+            if n.kind in ("throughput", "floor") and n.get("backend") in affected and k in a.cases]
 
 
 def block_jax_sin_probe(run: Run) -> str:

@@ -14,6 +14,7 @@ import json
 import math
 import zlib
 from dataclasses import dataclass, field
+from statistics import median
 from pathlib import Path
 
 ALLOWED = "a pytest-benchmark JSON file (format 3.x to 5.x, as written by --benchmark-json)"
@@ -177,6 +178,23 @@ def _case(b, i: int, path, role: str) -> Case:
     per = float(per or 1)
     return Case(name, str(b["fullname"]), kind, stats["median"] / per, stats["q1"] / per,
                 stats["q3"] / per, int(stats["rounds"]), info)
+
+
+def process_info(runs: list[dict]) -> dict:
+    """extra_info fields of a case timed in several processes (bench/replicas.py, paritybench/ab.py).
+
+    runs[i] = {paired_ratios, round_seconds, compile_seconds, memory} of process i; runs[0] is the pytest
+    process (whose ``paired_info`` fields stay). floor_ratio becomes the median of the process
+    medians, floor_ratio_range their [min, max]: the spread no single process shows.
+    """
+    meds = [median(r["paired_ratios"]) for r in runs]
+    mem = [(r.get("memory") or {}).get("peak_rss_increase_bytes") for r in runs]
+    return {"processes": len(runs), "process_peak_rss_increase_bytes": mem,
+            "process_paired_ratios": [r["paired_ratios"] for r in runs],
+            "process_round_seconds": [r["round_seconds"] for r in runs],
+            "process_compile_seconds": [r.get("compile_seconds") for r in runs],
+            "floor_ratio": median(meds), "floor_ratio_processes": meds,
+            "floor_ratio_range": [min(meds), max(meds)]}
 
 
 def flatten(d, prefix: str = "") -> dict:

@@ -6,6 +6,7 @@ is slowed down for real on side B only (``--plant-b``), the other is an A/A of t
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import venv
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import cli
+from paritybench import ab, cli
 
 PY = sys.executable
 PLANTED = "reference-numpy-cpu-f32-n1000-sgd-E1"
@@ -72,3 +73,22 @@ def test_an_a_a_gives_no_verdict_and_a_slowdown_planted_on_one_side_is_caught(tm
         assert doc["machine_info"]["jax"] and doc["machine_info"]["torch"]  # each side's own versions
     logs = sorted(p.name for p in (out / "raw").iterdir())
     assert logs == ["a0.json", "a0.log", "a1.json", "a1.log", "b0.json", "b0.log", "b1.json", "b1.log"]
+
+
+def test_merge_keeps_one_list_per_process_and_the_median_per_step_when_k_differs(tmp_path):
+    # two processes of one side: the same case timed with K = 128 and K = 64 steps per call
+    def doc(k: int, per_step: float, ratio: float) -> dict:
+        return {"benchmarks": [{"fullname": "bench/test_throughput.py::test_step[x]", "name": "test_step[x]",
+                                "stats": {"median": per_step * k},
+                                "extra_info": {"kind": "throughput", "steps_per_call": k,
+                                               "round_seconds": [per_step] * 12, "paired_ratios": [ratio] * 12,
+                                               "compile_seconds": 0.1, "memory": {"peak_rss_increase_bytes": 1}}}]}
+    paths = []
+    for i, (k, s, r) in enumerate(((128, 10e-6, 2.0), (64, 30e-6, 3.0))):
+        paths.append(tmp_path / f"a{i}.json")
+        paths[-1].write_text(json.dumps(doc(k, s, r)))
+    e = ab.merge(paths)["benchmarks"][0]
+    assert e["extra_info"]["processes"] == 2
+    assert e["extra_info"]["process_round_seconds"] == [[10e-6] * 12, [30e-6] * 12]
+    assert e["extra_info"]["floor_ratio_processes"] == [2.0, 3.0] and e["extra_info"]["floor_ratio"] == 2.5
+    assert math.isclose(e["stats"]["median"] / 128, 20e-6)  # per step: 10 and 30 us, not per call
