@@ -227,7 +227,7 @@ def pytest_runtestloop(session):
     say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
     t0 = time.time()
     got, interrupted = replicas.run(cases, n - 1, _SETTINGS["threads"], timing.CASE_BUDGET[_SETTINGS["profile"]],
-                                    say, _SETTINGS["malloc"])
+                                    say, _SETTINGS["malloc"], _SETTINGS.setdefault("replica_info", {}))
     _PROGRESS["phases"]["replicas"] = time.time() - t0
     for b, (c, *_) in zip(todo, cases):
         if not got[c.id]:
@@ -460,6 +460,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
                                   "skipped": [{"case": n, "reason": w} for n, w in _SKIPPED],
                                   "planted": _SETTINGS.get("plant") or {},
                                   "deadline": _SETTINGS.get("deadline"),
+                                  "replicas": _SETTINGS.get("replica_info") or {},
                                   "interrupted": bool(_SETTINGS.get("interrupted")),
                                   "not_run": [n for n in _PROGRESS["items"] if n not in _PROGRESS["done"]]}
 

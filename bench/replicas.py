@@ -11,6 +11,10 @@ Engine: ``concurrent.futures.ProcessPoolExecutor(max_workers=1)`` with the 'spaw
 pool per replica: a fresh interpreter that inherits nothing but the environment and the CPU
 affinity; its initializer pins threads and sets malloc as the pytest process did, before any
 framework import.
+JAX's persistent compilation cache is on in the replicas, in a directory of this run's own (created
+empty, removed after): the first replica compiles every program and fills it, the others load them
+(7 s of XLA compiles a replica here). A replica's ``compile_seconds`` is therefore not a cold
+compile; the pytest process, whose compile_seconds the results report, never uses the cache.
 One replica runs at a time, never beside the pytest process's timing, and each is shut down
 before the next starts: none outlives the run.
 """
@@ -19,7 +23,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 from bench import frameworks, runners, timing
@@ -28,7 +34,15 @@ from bench.memory import PeakRSS
 CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile included)
 
 
-def _init(threads: int, malloc: str) -> None:
+def jax_cache_env(directory: str) -> dict:
+    """Environment of JAX's persistent compilation cache in ``directory``, keeping every program."""
+    return {"JAX_COMPILATION_CACHE_DIR": directory, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"}
+
+
+def _init(threads: int, malloc: str, jax_cache: str | None = None) -> None:
+    if jax_cache:  # read by jax at its import, which comes later
+        os.environ.update(jax_cache_env(jax_cache))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pytest process's to handle: it stops us
     try:  # Linux: die with the pytest process, even if it is killed without a chance to stop us
         import ctypes
@@ -70,20 +84,35 @@ def time_case(case: timing.Case, budget: float, plant: float | None, k: int | No
 
 
 def run(cases: list[tuple], replicas: int, threads: int, budget: float,
-        say=print, malloc: str = "steady") -> tuple[dict[str, list], bool]:
+        say=print, malloc: str = "steady", info: dict | None = None) -> tuple[dict[str, list], bool]:
     """Time every (case, plant factor[, k, kf]) in ``replicas`` fresh processes, one after the other
     (k, kf: the pytest process's steps and floor passes per call, reused; ``time_case``).
 
     Returns ({case id: [result or error text, one per replica that reached it]}, interrupted):
     Ctrl-C or SIGTERM (KeyboardInterrupt) stops the replica at once and returns what was measured.
-    ``say`` gets the progress lines.
+    ``say`` gets the progress lines; ``info``, if given, gets what the run's JAX cache held
+    (``jax_compile_cache``).
     """
+    cache = tempfile.mkdtemp(prefix="paritybench-replica-jax-cache-")
+    try:
+        return _run(cases, replicas, threads, budget, say, malloc, cache)
+    finally:
+        if info is not None:
+            files = [os.path.join(d, f) for d, _, fs in os.walk(cache) for f in fs]
+            info["jax_compile_cache"] = {
+                "files": len(files), "bytes": sum(os.path.getsize(f) for f in files),
+                "how": "JAX's persistent compilation cache in a directory of the run's own: the first "
+                       "replica fills it, the others load from it; the pytest process does not use it"}
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _run(cases, replicas, threads, budget, say, malloc, cache):
     out: dict[str, list] = {c[0].id: [] for c in cases}
     ctx = multiprocessing.get_context("spawn")
     start, last = time.time(), time.time()
     for r in range(replicas):
         t0 = time.time()
-        pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads, malloc))
+        pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init, initargs=(threads, malloc, cache))
         procs = []
         try:
             for i, (c, plant, *calls) in enumerate(cases):

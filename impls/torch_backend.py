@@ -33,7 +33,13 @@ from .spec import OPS, Data, Recipe, Trajectory, canonical_device, invalid
 
 name = "torch"
 variants = ("eager", "compiled", "graphed", "compiled-tuned")
-CHUNK = 1024  # steps per CUDA graph (graphed) and per history stack (the others), at most
+GRAPH_CHUNK = 1024  # steps per CUDA graph (graphed), at most
+# Steps per history stack (eager, compiled), at most: each step's two (E,) outputs stay live until
+# the stack, and on the CPU more of them scatter among a large step's temporaries in glibc's heap,
+# which then grows and faults in new pages at every step: at 1024, torch eager at n = 1e6 took
+# 1,500-1,700 minor faults and 10-26 ms a step over its first ~2,500 steps against 0 and 7 ms after
+# (docs/time-to-train.md, ``python -m bench.studies.probe_history_chunk``).
+HISTORY_CHUNK = 32
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -345,8 +351,9 @@ class Runner:
     def advance(self, k: int) -> None:
         t0 = time.perf_counter()
         w_hist, l_hist = self._history(k)
-        for a in range(0, k, CHUNK):  # CHUNK steps at a time: graphs and live outputs stay bounded
-            m = min(CHUNK, k - a)
+        chunk = GRAPH_CHUNK if self.variant == "graphed" else HISTORY_CHUNK
+        for a in range(0, k, chunk):  # chunk steps at a time: graphs and live outputs stay bounded
+            m = min(chunk, k - a)
             if self.variant == "graphed":
                 if m not in self._graphs:
                     self._graphs[m] = self._capture(m)

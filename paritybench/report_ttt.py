@@ -6,6 +6,9 @@
   ttt-answer  the baseline's answer for the seed's run and the break-even steps at each size
   ttt-study   the newest committed results/time-to-train-study-*.json
               (bench/studies/time_to_train_study.py): the model against whole runs, its error
+  history-chunk  the newest committed results/history-chunk-probe-*.json
+              (bench/studies/probe_history_chunk.py): torch eager at n = 1e6 over a long run, per
+              history chunk: ms and minor page faults a step, block by block
 """
 from __future__ import annotations
 
@@ -107,7 +110,14 @@ def block_study(run: Run) -> str:
         m, e = r[k], ents.get((r["backend"], r["variant"], r["n"]))
         line = (f"- {r['backend']}-{r['variant']} n = {power10(r['n'])}, S = {r['steps']:,}, {k}: {m['error']:+.1%}, "
                 f"{m['predicted_seconds'] - m['measured_seconds']:+.3f} s")
-        if e is not None and r["steps"] >= 1000:  # the run's steps, their start taken as the model's
+        if (e is not None and m.get("rest_seconds") is not None and not r["variant"].startswith("scan")
+                and e[k].get("trajectory_seconds") is not None):
+            s0, st = e["steps0"], e[k]  # the run's parts against the start's (S0 steps) and the step case
+            line += (f"; that run: import {m['import_seconds']:.2f} s (its start's {st['import_seconds']:.2f} s), "
+                     f"steps after the first {us(m['rest_seconds'] / (r['steps'] - 1))} each (the model's "
+                     f"{us(e['step_seconds'])}), trajectory {m['trajectory_seconds']:.3f} s (its start's "
+                     f"{st['trajectory_seconds']:.3f} s after {s0} steps)")
+        elif e is not None and r["steps"] >= 1000:  # the run's steps, their start taken as the model's
             per = (m["measured_seconds"] - e[k]["startup_seconds"]) / r["steps"]
             line += f"; that run's steps {us(per)} each against the model's {us(e['step_seconds'])}"
         elif e is not None:
@@ -123,4 +133,26 @@ def block_study(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
-BLOCKS = {"startup": block_startup, "ttt-answer": block_answer, "ttt-study": block_study}
+def block_history_chunk(run: Run) -> str:
+    found = newest_json(ROOT / "results", "history-chunk-probe-*.json")
+    if found is None:
+        return "no committed results/history-chunk-probe-*.json (python -m bench.studies.probe_history_chunk)\n"
+    path, doc = found
+    v = doc.get("versions") or {}
+    b = doc["block_steps"]
+    out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, glibc malloc {doc.get('malloc')}, torch "
+           f"{v.get('torch')}; torch eager, n = {power10(doc['n'])}, float32, sgd, one fresh process per chunk.", "",
+           f"| steps live before a stack | run | first {b} steps | slowest {b} | last {b} |", "|---|---|---|---|---|"]
+    for r in doc["runs"]:
+        bl = r["blocks"]
+        slow = max(bl, key=lambda x: x["ms_per_step"])
+
+        def cell(x):
+            return f"{us(x['ms_per_step'] / 1e3)}, {x['faults_per_step']:,.0f} faults a step"
+        out.append(f"| {r['history_chunk']:,} | {r['run_seconds']:.1f} s for {r['steps']:,} steps | {cell(bl[0])} "
+                   f"| {cell(slow)} (to step {slow['steps']:,}) | {cell(bl[-1])} |")
+    return "\n".join(out) + "\n"
+
+
+BLOCKS = {"startup": block_startup, "ttt-answer": block_answer, "ttt-study": block_study,
+          "history-chunk": block_history_chunk}

@@ -15,7 +15,7 @@ Model, per start (cold, warm):
   T(S)    = startup + S x step             so T(S0) is the measured run by construction
 No per-call term: a run here is one advance(S) call (``paritybench train``); the non-fused variants
 call their step once per step (inside ``step``), a scan once per run (inside ``startup``), and
-torch's 1024-step history chunks are per-step work. A scan compiles per S: its warm T(S) assumes
+torch's history stacks (one per 32 steps) are per-step work. A scan compiles per S: its warm T(S) assumes
 that run (that S) was made before. Checked against fresh-process runs by
 bench/studies/time_to_train_study.py (docs/time-to-train.md).
 Break-even of a against b: S* = (startup_a - startup_b) / (step_b - step_a): a is faster beyond S*
@@ -63,7 +63,8 @@ def entries(run: Run) -> list[dict]:
         for start in STARTS:
             rec = c.get(start) or {}
             e[start] = {k: rec.get(k) for k in ("run_seconds", "import_seconds", "to_first_step_seconds",
-                                                 "first_call_seconds", "process_seconds")}
+                                                 "first_call_seconds", "rest_seconds", "trajectory_seconds",
+                                                 "process_seconds")}
             e[start]["startup_seconds"] = rec["run_seconds"] - s0 * step
         out.append(e)
     return out

@@ -10,7 +10,8 @@
 2. For each variant, size and S in --steps: a cold run of S steps in a fresh process on empty
    caches, then (a variant that compiles) a warm one on the caches it filled (bench/startup.py,
    the same harness as the startup cases), measured ``run_seconds`` (import + data + prepare +
-   S steps + trajectory) beside the model's T(S); error = predicted / measured - 1.
+   S steps + trajectory) beside the model's T(S); error = predicted / measured - 1; with the run's
+   parts (import, first call, the steps after it, the trajectory's read-back) to say where an error goes.
    A run whose predicted T(S) exceeds --max-seconds is not made; the row says so.
 3. --train: ``paritybench train`` (the seed's run) per variant in fresh processes, cold and warm,
    its process wall time: what the answer's fastest must agree with (issue #21).
@@ -113,7 +114,8 @@ def main(argv=None) -> int:
                                         steps=s)
                     row[k] = {"measured_seconds": rec["run_seconds"], "predicted_seconds": pred[k],
                               "error": pred[k] / rec["run_seconds"] - 1, "import_seconds": rec["import_seconds"],
-                              "first_call_seconds": rec["first_call_seconds"], "process_seconds": rec["process_seconds"]}
+                              "first_call_seconds": rec["first_call_seconds"], "rest_seconds": rec["rest_seconds"],
+                              "trajectory_seconds": rec["trajectory_seconds"], "process_seconds": rec["process_seconds"]}
                     print(f"{e['label']} n={e['n']} S={s} {k}: measured {rec['run_seconds']:.3f} s, model "
                           f"{pred[k]:.3f} s ({row[k]['error']:+.1%})", flush=True)
                 shutil.rmtree(caches, ignore_errors=True)
