@@ -44,15 +44,15 @@ CALL_TARGET = 2e-3   # seconds per timed call (>= ~1 ms asked; 2 ms leaves room 
 K_MAX = 1 << 14      # steps per call at most
 PROBE_K = 4          # steps of the first (compiling) calls, which also estimate the step time
 HARNESS_LIMIT = 0.05  # harness time / call time above this fails the case
-ROUNDS_MIN, ROUNDS_MAX = 12, 60  # >= 12 paired rounds: a 95% CI of the median ratio and the gate's rank test
+ROUNDS_MIN, ROUNDS_MAX = 10, 60  # >= 10 paired rounds: a 95% CI of the median ratio ([x_(2), x_(9)]) and the gate's rank test
 CASE_BUDGET = {"quick": 0.3, "default": 0.5, "full": 1.0}  # seconds of timed calls per case and process at most (rounds x (call + floor call))
 # Sequential stopping (replica processes, ``runners.paired_rounds``): a process stops taking rounds
 # once the 95% CI of its median paired ratio is at most CI_TARGET of the median wide (after
-# ROUNDS_MIN rounds; within CASE_BUDGET and ROUNDS_MAX). A steady case stops at 12 rounds, a noisy
+# ROUNDS_MIN rounds; within CASE_BUDGET and ROUNDS_MAX). A steady case stops at 10 rounds, a noisy
 # one takes more. 5%: a tenth of the between-process spread the gate must tolerate (docs/compare.md).
 CI_TARGET = 0.05
 # The pytest process's rounds are fixed before they start (pytest-benchmark's pedantic): its budget.
-PYTEST_BUDGET_SHARE = 0.5
+PYTEST_BUDGET_SHARE = 0.3  # 0.5 before 2026-12-05 (#23): docs/compare.md, the gate study on these defaults
 PROCESSES = {"quick": 1, "default": 4, "full": 4}  # processes per case (the pytest one + replicas): the gate's process test
 KINDS = ("throughput", "tuned", "floor", "op")
 STEP_KINDS = ("throughput", "tuned")

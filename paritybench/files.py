@@ -61,6 +61,13 @@ def newest_json(directory: str | Path, pattern: str) -> tuple[Path, dict] | None
     return (files[-1], json.loads(files[-1].read_text())) if files else None
 
 
+def newest_study(directory: str | Path, pattern: str, module: str) -> tuple[Path, dict] | str:
+    """``newest_json``, or where there is none the one line a report block shows instead, naming
+    the study that makes one (``python -m module``)."""
+    found = newest_json(directory, pattern)
+    return found if found is not None else f"no committed results/{pattern} (python -m {module})\n"
+
+
 def new_path(directory: str | Path, stem: str, suffix: str = ".json") -> Path:
     """A path in ``directory`` that does not exist yet: stem.json, stem-2.json, ..."""
     d = Path(directory)

@@ -18,7 +18,7 @@ from pathlib import Path
 from statistics import median
 
 from . import report_ab, report_gap, report_gpu, report_scale, report_ttt, resultfile
-from .files import newest_json
+from .files import newest_study
 from .render import power10, us
 from .resultfile import Case, Run
 
@@ -152,9 +152,9 @@ def block_memory(run: Run) -> str:
 def block_malloc(run: Run) -> str:
     """The newest committed results/malloc-faults-*.json (bench/studies/malloc_faults.py): page faults and
     time per step under glibc's default malloc policy and the bench's steady one."""
-    found = newest_json(ROOT / "results", "malloc-faults-*.json")
-    if found is None:
-        return "no committed results/malloc-faults-*.json (python -m bench.studies.malloc_faults)\n"
+    found = newest_study(ROOT / "results", "malloc-faults-*.json", "bench.studies.malloc_faults")
+    if isinstance(found, str):
+        return found
     path, doc = found
     by = {}
     for r in doc["rows"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import compare, explain
-from .files import newest_json
+from .files import newest_study
 from .render import power10, render, us
 from .resultfile import Run
 
@@ -27,9 +27,9 @@ def block_gap_explain(run: Run) -> str:
 
 
 def block_gap_study(run: Run) -> str:
-    found = newest_json(ROOT / "results", "gap-study-*.json")
-    if found is None:
-        return "no committed results/gap-study-*.json (python -m bench.studies.gap_study)\n"
+    found = newest_study(ROOT / "results", "gap-study-*.json", "bench.studies.gap_study")
+    if isinstance(found, str):
+        return found
     path, doc = found
     num = doc.get("numeric") or {}
     v = doc.get("versions") or {}

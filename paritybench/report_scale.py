@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .files import newest_json
+from .files import newest_study
 from .render import power10, us
 from .resultfile import Run
 
@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def block_scale_study(run: Run) -> str:
-    found = newest_json(ROOT / "results", "scale-study-*.json")
-    if found is None:
-        return "no committed results/scale-study-*.json (python -m bench.studies.scale_study)\n"
+    found = newest_study(ROOT / "results", "scale-study-*.json", "bench.studies.scale_study")
+    if isinstance(found, str):
+        return found
     path, doc = found
     v = doc.get("versions") or {}
     dp = [r for r in doc["rows"] if r.get("shard", "data") == "data"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import time_to_train as ttt
-from .files import newest_json
+from .files import newest_study
 from .render import power10, us
 from .resultfile import Run
 
@@ -80,9 +80,9 @@ def block_answer(run: Run) -> str:
 
 
 def block_study(run: Run) -> str:
-    found = newest_json(ROOT / "results", "time-to-train-study-*.json")
-    if found is None:
-        return "no committed results/time-to-train-study-*.json (python -m bench.studies.time_to_train_study)\n"
+    found = newest_study(ROOT / "results", "time-to-train-study-*.json", "bench.studies.time_to_train_study")
+    if isinstance(found, str):
+        return found
     path, doc = found
     v = doc.get("versions") or {}
     rows = doc["rows"]
@@ -134,9 +134,9 @@ def block_study(run: Run) -> str:
 
 
 def block_history_chunk(run: Run) -> str:
-    found = newest_json(ROOT / "results", "history-chunk-probe-*.json")
-    if found is None:
-        return "no committed results/history-chunk-probe-*.json (python -m bench.studies.probe_history_chunk)\n"
+    found = newest_study(ROOT / "results", "history-chunk-probe-*.json", "bench.studies.probe_history_chunk")
+    if isinstance(found, str):
+        return found
     path, doc = found
     v = doc.get("versions") or {}
     b = doc["block_steps"]

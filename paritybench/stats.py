@@ -7,7 +7,7 @@ Pure Python (math only), so that bench/ and compare share it without a framework
                         Statistics, 3rd ed., sec. 3.2); exact coverage >= the level.
   mann_whitney(a, b)    two-sided Mann-Whitney U test, normal approximation with the tie
                         correction and a continuity correction (valid for n_a, n_b >= 8; the
-                        suite records >= 12 rounds per case).
+                        suite records >= 10 rounds per case).
   mann_whitney_exact(a, b)  the same test with the exact null distribution of U, for small
                         samples (the gate's process medians, 4 against 4): P(U <= u) counts the
                         C(n_a + n_b, n_a) equally likely orderings (Mann & Whitney 1947).

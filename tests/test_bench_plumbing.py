@@ -73,7 +73,7 @@ def test_choose_k_and_rounds_limits():
     assert timing.choose_k(float("nan")) == timing.K_MAX
     assert timing.choose_rounds(1e-3, 0.4) == 60       # 400 would exceed the cap
     assert timing.choose_rounds(0.02, 0.4) == 20
-    assert timing.choose_rounds(1.0, 0.4) == 12        # never fewer than 12: the median's CI, the rank test
+    assert timing.choose_rounds(1.0, 0.4) == timing.ROUNDS_MIN == 10  # never fewer: the median's CI, the rank test
 
 
 def test_quartiles_and_spread():
