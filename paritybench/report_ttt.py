@@ -9,6 +9,8 @@
   history-chunk  the newest committed results/history-chunk-probe-*.json
               (bench/studies/probe_history_chunk.py): torch eager at n = 1e6 over a long run, per
               history chunk: ms and minor page faults a step, block by block
+  call-length the newest committed results/call-length-probe-*.json
+              (bench/studies/probe_call_length.py): a step's cost against the steps per call
 """
 from __future__ import annotations
 
@@ -117,6 +119,12 @@ def block_study(run: Run) -> str:
                      f"steps after the first {us(m['rest_seconds'] / (r['steps'] - 1))} each (the model's "
                      f"{us(e['step_seconds'])}), trajectory {m['trajectory_seconds']:.3f} s (its start's "
                      f"{st['trajectory_seconds']:.3f} s after {s0} steps)")
+        elif e is not None and m.get("rest_seconds") is not None and e[k].get("trajectory_seconds") is not None:
+            s0, st = e["steps0"], e[k]  # a scan: its one call holds the compile and every step
+            line += (f"; that run: import {m['import_seconds']:.2f} s (its start's {st['import_seconds']:.2f} s), its one "
+                     f"call {m['first_call_seconds']:.3f} s (the model's: its start's {st['first_call_seconds']:.3f} s "
+                     f"+ {r['steps'] - s0:,} x step = {st['first_call_seconds'] + (r['steps'] - s0) * e['step_seconds']:.3f} s), "
+                     f"trajectory {m['trajectory_seconds']:.3f} s (its start's {st['trajectory_seconds']:.3f} s)")
         elif e is not None and r["steps"] >= 1000:  # the run's steps, their start taken as the model's
             per = (m["measured_seconds"] - e[k]["startup_seconds"]) / r["steps"]
             line += f"; that run's steps {us(per)} each against the model's {us(e['step_seconds'])}"
@@ -154,5 +162,26 @@ def block_history_chunk(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
+def block_call_length(run: Run) -> str:
+    found = newest_study(ROOT / "results", "call-length-probe-*.json", "bench.studies.probe_call_length")
+    if isinstance(found, str):
+        return found
+    path, doc = found
+    v = doc.get("versions") or {}
+    passes = doc["passes"]
+    ks = list(dict.fromkeys(p["k"] for p in passes))
+    first = doc["seconds_per_step"][str(ks[0])]
+    out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, jax {v.get('jax')}; {doc['backend']}-"
+           f"{doc['variant']}, n = {power10(doc['n'])}, float32, sgd; one process, each K in turn and then in "
+           f"reverse order, {doc['steps_per_pass']:,} steps a pass.", "",
+           "| steps per call (K) | per step, first pass | reverse pass | median of the two | against K = "
+           f"{ks[0]} |", "|---|---|---|---|---|"]
+    for k in ks:
+        a, b = [p["median_seconds_per_step"] for p in passes if p["k"] == k][:2]
+        m = doc["seconds_per_step"][str(k)]
+        out.append(f"| {k:,} | {us(a)} | {us(b)} | {us(m)} | {m / first - 1:+.1%} |")
+    return "\n".join(out) + "\n"
+
+
 BLOCKS = {"startup": block_startup, "ttt-answer": block_answer, "ttt-study": block_study,
-          "history-chunk": block_history_chunk}
+          "history-chunk": block_history_chunk, "call-length": block_call_length}
