@@ -40,6 +40,22 @@ def jax_cache_env(directory: str) -> dict:
             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"}
 
 
+_JAX_CACHE_HITS = [0, False]  # programs this process loaded from the cache; listening yet
+
+
+def jax_cache_hits() -> int:
+    """Programs this process has loaded from JAX's persistent compilation cache (jax imported)."""
+    if not _JAX_CACHE_HITS[1]:
+        import jax.monitoring
+
+        def on_event(name, **kwargs):
+            if name == "/jax/compilation_cache/cache_hits":
+                _JAX_CACHE_HITS[0] += 1
+        jax.monitoring.register_event_listener(on_event)
+        _JAX_CACHE_HITS[1] = True
+    return _JAX_CACHE_HITS[0]
+
+
 def _init(threads: int, malloc: str, jax_cache: str | None = None) -> None:
     if jax_cache:  # read by jax at its import, which comes later
         os.environ.update(jax_cache_env(jax_cache))
@@ -56,11 +72,12 @@ def _init(threads: int, malloc: str, jax_cache: str | None = None) -> None:
 def time_case(case: timing.Case, budget: float, plant: float | None, k: int | None = None,
               kf: int | None = None) -> dict:
     """Build, warm and time ``case`` in paired rounds in this process (what a replica runs):
-    {pid, k, kf, paired_ratios, round_seconds, compile_seconds, memory}. ``k``, ``kf``: the steps
+    {pid, k, kf, paired_ratios, round_seconds, compile_seconds, jax_cache_hits, memory}. ``k``, ``kf``: the steps
     and floor passes per call the pytest process chose (else calibrated here). The rounds stop
     once the median ratio's CI is ``timing.CI_TARGET`` tight (at most ``budget`` seconds of rounds,
     ``timing.ROUNDS_MAX``). RuntimeError if the variant ran uncompiled or recompiled inside the
     timed rounds (the pytest process's checks)."""
+    hits = jax_cache_hits() if case.backend == "jax" else 0
     floor = runners.build_floor(case)
     with PeakRSS() as mem:
         _, step = runners.build_step(case, plant)
@@ -78,6 +95,7 @@ def time_case(case: timing.Case, budget: float, plant: float | None, k: int | No
                            f"region of replica {os.getpid()} (K={k})")
     return {"pid": os.getpid(), "k": k, "kf": kf, "paired_ratios": timing.paired_ratios(calls, k, floors, kf),
             "round_seconds": [c / k for c in calls], "compile_seconds": compile_seconds,
+            "jax_cache_hits": jax_cache_hits() - hits if case.backend == "jax" else 0,
             # the RSS figure only: the framework's own report (jax lowers and compiles the step again
             # for it) is the same in every process and is taken once, in the pytest process
             "memory": {"peak_rss_increase_bytes": mem.increase_bytes}}
@@ -100,7 +118,7 @@ def run(cases: list[tuple], replicas: int, threads: int, budget: float,
         if info is not None:
             files = [os.path.join(d, f) for d, _, fs in os.walk(cache) for f in fs]
             info["jax_compile_cache"] = {
-                "files": len(files), "bytes": sum(os.path.getsize(f) for f in files),
+                "dir": cache, "files": len(files), "bytes": sum(os.path.getsize(f) for f in files),
                 "how": "JAX's persistent compilation cache in a directory of the run's own: the first "
                        "replica fills it, the others load from it; the pytest process does not use it"}
         shutil.rmtree(cache, ignore_errors=True)

@@ -314,6 +314,22 @@ def test_replicas_time_every_case_in_fresh_processes_and_leave_none_behind():
     assert all(isinstance(r, str) and "nobackend" in r for r in out[bad.id]), out[bad.id]
 
 
+def test_replicas_share_a_jax_compile_cache_the_first_fills_it():
+    """Two replicas time one jax-jit case: the first compiles (no program loaded from the run's JAX
+    cache), the second loads its programs from it; the cache's directory is gone after the run."""
+    pytest.importorskip("jax")
+    from bench import replicas
+
+    c = Case("jax", "jit", "cpu", "float32", 1000, "sgd", 1)
+    info = {}
+    out, interrupted = replicas.run([(c, None)], 2, 1, 0.0, lambda line: None, info=info)
+    assert not interrupted
+    first, second = out[c.id]
+    assert first["jax_cache_hits"] == 0 < second["jax_cache_hits"], out[c.id]
+    cache = info["jax_compile_cache"]
+    assert cache["files"] > 0 and cache["bytes"] > 0 and not os.path.exists(cache["dir"])
+
+
 def test_quick_profile_one_size_per_band_sgd_float32():
     cs = timing.cases("quick", ("cpu",))
     assert {c.n for c in cs} == {1000, 1_000_000} and {c.optimizer for c in cs} == {"sgd"}
