@@ -183,8 +183,9 @@ def _case(b, i: int, path, role: str) -> Case:
 def process_info(runs: list[dict]) -> dict:
     """extra_info fields of a case timed in several processes (bench/replicas.py, paritybench/ab.py).
 
-    runs[i] = {paired_ratios, round_seconds, compile_seconds, memory} of process i; runs[0] is the pytest
-    process (whose ``paired_info`` fields stay). floor_ratio becomes the median of the process
+    runs[i] = {paired_ratios, round_seconds, compile_seconds, memory[, jax_cache_hits]} of process i;
+    runs[0] is the pytest process (whose ``paired_info`` fields stay). A replica's jax_cache_hits:
+    the programs it loaded from the run's JAX compilation cache instead of compiling them. floor_ratio becomes the median of the process
     medians, floor_ratio_range their [min, max]: the spread no single process shows.
     """
     meds = [median(r["paired_ratios"]) for r in runs]
@@ -193,6 +194,7 @@ def process_info(runs: list[dict]) -> dict:
             "process_paired_ratios": [r["paired_ratios"] for r in runs],
             "process_round_seconds": [r["round_seconds"] for r in runs],
             "process_compile_seconds": [r.get("compile_seconds") for r in runs],
+            "process_jax_cache_hits": [r.get("jax_cache_hits") for r in runs],
             "floor_ratio": median(meds), "floor_ratio_processes": meds,
             "floor_ratio_range": [min(meds), max(meds)]}
 

@@ -277,13 +277,14 @@ def test_a_recompile_inside_the_timed_region_fails_the_case():
 
 def test_process_info_medians_of_each_process():
     runs = [{"paired_ratios": [2.0, 4.0, 6.0], "round_seconds": [1.0] * 3, "compile_seconds": 0.5},
-            {"paired_ratios": [10.0] * 3, "round_seconds": [2.0] * 3},
+            {"paired_ratios": [10.0] * 3, "round_seconds": [2.0] * 3, "jax_cache_hits": 5},
             {"paired_ratios": [1.0, 1.0, 3.0], "round_seconds": [3.0] * 3}]
     info = timing.process_info(runs)
     assert info["processes"] == 3 and info["floor_ratio_processes"] == [4.0, 10.0, 1.0]
     assert info["floor_ratio"] == 4.0 and info["floor_ratio_range"] == [1.0, 10.0]
     assert info["process_round_seconds"][1] == [2.0] * 3
     assert info["process_compile_seconds"] == [0.5, None, None]
+    assert info["process_jax_cache_hits"] == [None, 5, None]
 
 
 def test_replicas_time_every_case_in_fresh_processes_and_leave_none_behind():
