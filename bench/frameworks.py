@@ -118,6 +118,29 @@ def _listen_jax() -> None:
     _jax_listening[0] = True
 
 
+def jax_cache_env(directory: str | os.PathLike) -> dict:
+    """Environment of JAX's persistent compilation cache in ``directory``, keeping every program
+    however small or quick to compile (read by jax at its import)."""
+    return {"JAX_COMPILATION_CACHE_DIR": str(directory), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"}
+
+
+_jax_cache_hits = [0, False]  # programs loaded from JAX's persistent cache; listening yet
+
+
+def jax_cache_hits() -> int:
+    """Programs this process has loaded from JAX's persistent compilation cache (imports jax)."""
+    if not _jax_cache_hits[1]:
+        import jax.monitoring
+
+        def on_event(name, **kwargs):
+            if name == "/jax/compilation_cache/cache_hits":
+                _jax_cache_hits[0] += 1
+        jax.monitoring.register_event_listener(on_event)
+        _jax_cache_hits[1] = True
+    return _jax_cache_hits[0]
+
+
 def compile_events(backend: str) -> int:
     """A counter that grows with every trace/compile of ``backend``'s framework in this process.
 

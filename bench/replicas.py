@@ -34,31 +34,9 @@ from bench.memory import PeakRSS
 CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile included)
 
 
-def jax_cache_env(directory: str) -> dict:
-    """Environment of JAX's persistent compilation cache in ``directory``, keeping every program."""
-    return {"JAX_COMPILATION_CACHE_DIR": directory, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"}
-
-
-_JAX_CACHE_HITS = [0, False]  # programs this process loaded from the cache; listening yet
-
-
-def jax_cache_hits() -> int:
-    """Programs this process has loaded from JAX's persistent compilation cache (jax imported)."""
-    if not _JAX_CACHE_HITS[1]:
-        import jax.monitoring
-
-        def on_event(name, **kwargs):
-            if name == "/jax/compilation_cache/cache_hits":
-                _JAX_CACHE_HITS[0] += 1
-        jax.monitoring.register_event_listener(on_event)
-        _JAX_CACHE_HITS[1] = True
-    return _JAX_CACHE_HITS[0]
-
-
 def _init(threads: int, malloc: str, jax_cache: str | None = None) -> None:
     if jax_cache:  # read by jax at its import, which comes later
-        os.environ.update(jax_cache_env(jax_cache))
+        os.environ.update(frameworks.jax_cache_env(jax_cache))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pytest process's to handle: it stops us
     try:  # Linux: die with the pytest process, even if it is killed without a chance to stop us
         import ctypes
@@ -77,7 +55,7 @@ def time_case(case: timing.Case, budget: float, plant: float | None, k: int | No
     once the median ratio's CI is ``timing.CI_TARGET`` tight (at most ``budget`` seconds of rounds,
     ``timing.ROUNDS_MAX``). RuntimeError if the variant ran uncompiled or recompiled inside the
     timed rounds (the pytest process's checks)."""
-    hits = jax_cache_hits() if case.backend == "jax" else 0
+    hits = frameworks.jax_cache_hits() if case.backend == "jax" else 0
     floor = runners.build_floor(case)
     with PeakRSS() as mem:
         _, step = runners.build_step(case, plant)
@@ -95,7 +73,7 @@ def time_case(case: timing.Case, budget: float, plant: float | None, k: int | No
                            f"region of replica {os.getpid()} (K={k})")
     return {"pid": os.getpid(), "k": k, "kf": kf, "paired_ratios": timing.paired_ratios(calls, k, floors, kf),
             "round_seconds": [c / k for c in calls], "compile_seconds": compile_seconds,
-            "jax_cache_hits": jax_cache_hits() - hits if case.backend == "jax" else 0,
+            "jax_cache_hits": frameworks.jax_cache_hits() - hits if case.backend == "jax" else 0,
             # the RSS figure only: the framework's own report (jax lowers and compiles the step again
             # for it) is the same in every process and is taken once, in the pytest process
             "memory": {"peak_rss_increase_bytes": mem.increase_bytes}}

@@ -63,11 +63,12 @@ def cache_env(caches: Path) -> dict:
     """Environment of a start on cache root ``caches`` (each cache of ``CACHES`` a directory of
     its own, created empty), JAX's persistent compilation cache keeping every program however
     small or quick to compile."""
+    from bench.frameworks import jax_cache_env  # parent side only: the child times its own imports
     env = {}
     for name, var in CACHES.items():
         (Path(caches) / name).mkdir(parents=True, exist_ok=True)
         env[var] = str(Path(caches) / name)
-    env.update(JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="-1")
+    env.update(jax_cache_env(env[CACHES["jax"]]))
     return env
 
 

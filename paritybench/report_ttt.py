@@ -24,6 +24,12 @@ from .resultfile import Run
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _newest(pattern: str, module: str) -> tuple[Path, dict, dict] | str:
+    """(path, doc, its versions) of the newest results/<pattern>, else the line saying how to make one."""
+    found = newest_study(ROOT / "results", pattern, module)
+    return found if isinstance(found, str) else (*found, found[1].get("versions") or {})
+
+
 def _none(run: Run) -> str:
     return (f"`{Path(run.path).name}` has no startup cases (recorded since #21 by bench/test_startup.py): "
             "re-render after a baseline that has them (`paritybench report --write`).\n")
@@ -82,11 +88,10 @@ def block_answer(run: Run) -> str:
 
 
 def block_study(run: Run) -> str:
-    found = newest_study(ROOT / "results", "time-to-train-study-*.json", "bench.studies.time_to_train_study")
+    found = _newest("time-to-train-study-*.json", "bench.studies.time_to_train_study")
     if isinstance(found, str):
         return found
-    path, doc = found
-    v = doc.get("versions") or {}
+    path, doc, v = found
     rows = doc["rows"]
     errs = [abs(r[k]["error"]) for r in rows for k in ttt.STARTS if k in r]
     out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, torch {v.get('torch')}, jax {v.get('jax')}; "
@@ -142,11 +147,10 @@ def block_study(run: Run) -> str:
 
 
 def block_history_chunk(run: Run) -> str:
-    found = newest_study(ROOT / "results", "history-chunk-probe-*.json", "bench.studies.probe_history_chunk")
+    found = _newest("history-chunk-probe-*.json", "bench.studies.probe_history_chunk")
     if isinstance(found, str):
         return found
-    path, doc = found
-    v = doc.get("versions") or {}
+    path, doc, v = found
     b = doc["block_steps"]
     out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, glibc malloc {doc.get('malloc')}, torch "
            f"{v.get('torch')}; torch eager, n = {power10(doc['n'])}, float32, sgd, one fresh process per chunk.", "",
@@ -163,11 +167,10 @@ def block_history_chunk(run: Run) -> str:
 
 
 def block_call_length(run: Run) -> str:
-    found = newest_study(ROOT / "results", "call-length-probe-*.json", "bench.studies.probe_call_length")
+    found = _newest("call-length-probe-*.json", "bench.studies.probe_call_length")
     if isinstance(found, str):
         return found
-    path, doc = found
-    v = doc.get("versions") or {}
+    path, doc, v = found
     passes = doc["passes"]
     ks = list(dict.fromkeys(p["k"] for p in passes))
     first = doc["seconds_per_step"][str(ks[0])]

@@ -527,3 +527,20 @@ def test_gpu_host_command_plans_and_refuses_without_a_gpu():
     assert "torch on gpu: skipped (" in r.stdout and "jax on gpu: skipped (" in r.stdout
     assert r.stderr.strip().startswith("gpu_host: device: no framework sees a GPU here")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("module,args,field", [
+    ("probe_call_length", ["--ks", "64,0"], "--ks"),
+    ("probe_call_length", ["--steps", "x"], "--steps"),
+    ("probe_history_chunk", ["--chunks", "abc"], "--chunks"),
+    ("probe_history_chunk", ["--steps", "10"], "--steps"),
+    ("time_to_train_study", ["--steps", "1"], "--steps"),
+    ("time_to_train_study", ["--sizes", "1e3,-1"], "--sizes"),
+])
+def test_a_study_rejects_bad_numbers_in_one_line_before_measuring(module, args, field, tmp_path):
+    out = tmp_path / "out.json"
+    p = subprocess.run([sys.executable, "-m", f"bench.studies.{module}", *args, "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and f"argument {field}: got" in lines[-1] and "allowed:" in lines[-1], p.stderr
+    assert not out.exists() and "Traceback" not in p.stderr

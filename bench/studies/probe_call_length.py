@@ -46,13 +46,13 @@ def main(argv=None) -> int:
     ap = study.parser(__doc__, "call-length-probe")
     ap.add_argument("--backend", default="jax")
     ap.add_argument("--variant", default="jit")
-    ap.add_argument("--n", type=int, default=1000)
-    ap.add_argument("--ks", default="64,256,1024,8192", help="steps per call, comma-separated")
-    ap.add_argument("--steps", type=int, default=16384, help="steps per K and pass")
+    ap.add_argument("--n", type=study.positive_int, default=1000)
+    ap.add_argument("--ks", type=study.positive_ints, default="64,256,1024,8192", help="steps per call, comma-separated")
+    ap.add_argument("--steps", type=study.positive_int, default=16384, help="steps per K and pass")
     args = ap.parse_args(argv)
     out = study.out_path(args.out, "call-length-probe")
     from bench import frameworks
-    ks = [int(k) for k in args.ks.split(",")]
+    ks = args.ks
     cfg = json.dumps([args.backend, args.variant, args.n, ks, args.steps])
     p = subprocess.run([sys.executable, "-c", WORKER, cfg], cwd=study.ROOT, capture_output=True, text=True,
                        timeout=1800, check=True)

@@ -54,13 +54,15 @@ print(json.dumps({"history_chunk": chunk, "steps": steps, "run_seconds": time.pe
 
 def main(argv=None) -> int:
     ap = study.parser(__doc__, "history-chunk-probe")
-    ap.add_argument("--steps", type=int, default=3000, help="steps per run")
-    ap.add_argument("--chunks", default="1024,32", help="HISTORY_CHUNK values, comma-separated")
+    ap.add_argument("--steps", type=study.positive_int, default=3000, help=f"steps per run (>= {BLOCK})")
+    ap.add_argument("--chunks", type=study.positive_ints, default="1024,32", help="HISTORY_CHUNK values, comma-separated")
     args = ap.parse_args(argv)
+    if args.steps < BLOCK:
+        ap.error(f"argument --steps: got {args.steps}; allowed: at least {BLOCK} (one block of steps)")
     out = study.out_path(args.out, "history-chunk-probe")
     from bench import frameworks
     runs = []
-    for chunk in (int(c) for c in args.chunks.split(",")):
+    for chunk in args.chunks:
         p = subprocess.run([sys.executable, "-c", WORKER % (chunk, args.steps, BLOCK)], cwd=study.ROOT,
                            capture_output=True, text=True, timeout=1800, check=True)
         rec = json.loads(p.stdout.strip().splitlines()[-1])

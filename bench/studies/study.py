@@ -18,6 +18,29 @@ def parser(doc: str, kind: str) -> argparse.ArgumentParser:
     return ap
 
 
+def positive_ints(text: str) -> list[int]:
+    """argparse type of a comma-separated list of positive integers ('1e6' allowed): a bad one is
+    argparse's one-line error and exit status 2."""
+    try:
+        values = [int(float(v)) for v in str(text).split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: positive integers, comma-separated")
+    return values
+
+
+def positive_int(text: str) -> int:
+    """argparse type of one positive integer."""
+    try:
+        values = positive_ints(text)
+    except argparse.ArgumentTypeError:
+        values = []
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: one positive integer")
+    return values[0]
+
+
 def out_path(out: str | None, kind: str) -> Path:
     """``--out`` or a new results/<kind>-<YYYYmmddTHHMMSS>.json, checked before any measuring: a
     path that exists (or cannot be written) ends the script with one line and exit status 2."""

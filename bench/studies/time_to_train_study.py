@@ -70,16 +70,17 @@ def train_check(b: str, v: str, tmp: Path) -> dict:
 def main(argv=None) -> int:
     ap = study.parser(__doc__, "time-to-train-study")
     ap.add_argument("--run", help="a result file with startup cases (default: a bench run made here)")
-    ap.add_argument("--steps", default="100,10000", help="S of the runs, comma-separated")
-    ap.add_argument("--sizes", default="1000,1000000", help="n of the runs, comma-separated")
+    ap.add_argument("--steps", type=study.positive_ints, default="100,10000", help="S of the runs (>= 2), comma-separated")
+    ap.add_argument("--sizes", type=study.positive_ints, default="1000,1000000", help="n of the runs, comma-separated")
     ap.add_argument("--max-seconds", type=float, default=150.0, help="runs predicted longer are not made")
     ap.add_argument("--cold-only-above", type=float, default=None, metavar="SECONDS",
                     help="runs predicted longer are made cold only (warm differs by its start, checked at short S)")
     ap.add_argument("--train", action="store_true", help="also time `paritybench train` (the seed's run) per variant, "
                     "cold and warm, in fresh processes")
     args = ap.parse_args(argv)
-    steps = [int(float(s)) for s in args.steps.split(",")]
-    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    steps, sizes = args.steps, args.sizes
+    if min(steps) < 2:
+        ap.error(f"argument --steps: got {min(steps)}; allowed: at least 2 (a first call and the steps after it)")
     out = study.out_path(args.out, "time-to-train-study")
     from bench import frameworks, startup
     from paritybench import resultfile
