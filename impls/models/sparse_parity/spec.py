@@ -86,6 +86,15 @@ def batches(cfg: Config, seed: int, start: int, k: int) -> tuple[np.ndarray, np.
     return x, _label(x, s)
 
 
+def flops(cfg: Config) -> int:
+    """The step's matmul FLOPs (multiply and add counted apart), for a roofline:
+    forward x W1^T and backward dW1 = g_z^T x, 2 B n H each; forward h w2 and backward
+    dw2 = h^T g_f, 2 B H each: 4 B n H + 4 B H. Element-wise work (bias, ReLU, hinge, the
+    optimizer's O(n H) update) is left out: it moves bytes, not FLOPs."""
+    B, n, H = cfg.batch, cfg.n, cfg.width
+    return 4 * B * n * H + 4 * B * H
+
+
 def held_out(cfg: Config, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """x int8 (EVAL_SIZE, n), y int8 (EVAL_SIZE,): the held-out set ``evaluate`` scores."""
     x = 2 * np.random.default_rng([seed, 3]).integers(0, 2, (EVAL_SIZE, cfg.n), np.int8) - 1
