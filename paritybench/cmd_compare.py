@@ -27,9 +27,13 @@ def add_parser(sub) -> None:
                    help="ratio column relative to this case in each group, e.g. jax-scan "
                         "(default: the group's fastest)")
     p.add_argument("--threshold", default=V.MIN_EFFECT, type=_fraction, metavar="PCT",
-                   help=f"smallest change that counts, e.g. 15%% or 0.15 (default {100 * V.MIN_EFFECT:.0f}%%)")
+                   help=f"the floor of every case's threshold (which follows from its noise), e.g. 5%% "
+                        f"or 0.05 (default {100 * V.MIN_EFFECT:.0f}%%)")
     p.add_argument("--alpha", default=V.ALPHA, type=_alpha, metavar="P",
-                   help=f"significance level of the rank test per case (default {V.ALPHA:g})")
+                   help=f"false verdicts per case-comparison, both directions (default {V.ALPHA:g})")
+    p.add_argument("--noise", default="auto", metavar="PROFILE.json",
+                   help="a noise profile (bench/studies/noise_profile.py), or 'none'; default: the newest "
+                        "results/noise-profile-*.json of this machine kind")
     p.add_argument("--absolute", action="store_true",
                    help="also gate absolute times per step (only when both runs' machines match)")
     p.add_argument("--across-machines", action="store_true",
@@ -76,15 +80,53 @@ def run(args) -> int:
     old = resultfile.load(args.files[0], "old")
     new = resultfile.load(args.files[1], "new")
     rules = V.Rules(alpha=args.alpha, min_effect=args.threshold, absolute=args.absolute)
-    d = compare.compare_runs(old, new, rules, args.across_devices, args.across_machines)
+    d = compare.compare_runs(old, new, rules, args.across_devices, args.across_machines, load_noise(args.noise))
     n_common = len(d.table.rows)
     verdict = (f"REGRESSION ({len(d.regressions)}):" if d.regressions else
                "no regression" if d.verdicts else "no timing verdict (hardware differs); no outcome changed")
-    footer = [f"{n_common} cases compared, {len(d.only_old)} only in old, {len(d.only_new)} only in new; "
-              + verdict]
+    footer = resolution_lines(d)
+    footer += [f"{n_common} cases compared, {len(d.only_old)} only in old, {len(d.only_new)} only in new; "
+               + verdict]
     footer += [f"  {line}" for line in d.regressions]
-    _emit(render.render(compare.diff_tables(d), args.format, d.header, footer))
+    _emit(with_resolution(render.render(compare.diff_tables(d), args.format, d.header, footer), args.format, d))
     return 1 if d.regressions else 0
+
+
+def load_noise(text: str):
+    """--noise: 'auto' (compare_runs finds one), 'none', or a profile file (ValueError if unreadable)."""
+    import json
+    if text in ("auto", "none"):
+        return "auto" if text == "auto" else None
+    try:
+        doc = json.loads(open(text).read())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"noise: got {text!r} ({type(e).__name__}); allowed: a noise profile JSON, auto or none") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cases"), dict):
+        raise ValueError(f"noise: got {text!r} (no 'cases'); allowed: a noise profile JSON "
+                         "(python -m bench.studies.noise_profile), auto or none")
+    return {**doc, "path": text}
+
+
+def resolution_lines(d) -> list[str]:
+    """The run's resolution summary and every case it cannot resolve below verdict.MAX_RESOLUTION."""
+    r = d.resolution
+    if not r:
+        return []
+    out = [r["line"]]
+    out += [f"  {w['case']}: too noisy to judge a change under {100 * V.MAX_RESOLUTION:.0f}%: {w['why']}"
+            for w in r.get("wider_than_max", [])]
+    return out
+
+
+def with_resolution(text: str, fmt: str, d) -> str:
+    """JSON output: the resolution summary as its own key beside the tables."""
+    if fmt != "json":
+        return text
+    import json
+    doc = json.loads(text)
+    doc["resolution"] = d.resolution
+    doc["noise_profile"] = d.profile
+    return json.dumps(doc, indent=1)
 
 
 def _emit(text: str) -> None:

@@ -28,7 +28,7 @@ from .render import Column, Table, pct, seconds, short, si, times
 from .resultfile import Case, Run
 from impls.spec import OPS  # the step's building blocks, in the order of the op tables
 
-STEP_KINDS = ("throughput", "tuned")  # training steps; the tuned tier is gated like the default
+STEP_KINDS = ("throughput", "tuned", "model-throughput")  # training steps; the tuned tier and the models' (paritybench/model_results.py) gated like the default
 GATED = STEP_KINDS + ("op",)  # judged on their paired floor ratios (ops: one process, rounds only)
 
 
@@ -160,8 +160,9 @@ def op_tables(run: Run) -> list[Table]:
 
 
 def run_tables(run: Run, baseline: str | None = None) -> list[Table]:
+    from .model_results import tables as model_tables  # the models beside the seed (impls/models)
     tables = (throughput_tables(run, baseline) + throughput_tables(run, kind="tuned") + op_tables(run)
-              + agreement_tables(run))
+              + agreement_tables(run) + model_tables(run))
     other = [c for c in run.cases.values() if c.kind == "other"]
     if other:
         t = Table("other cases (no suite extra_info)", [Column("case", align="<"),
@@ -177,9 +178,12 @@ def run_tables(run: Run, baseline: str | None = None) -> list[Table]:
 @dataclass(frozen=True)
 class Row:
     case: str
-    verdict: str       # slower | faster | same | not gated
+    verdict: str       # slower | faster | same | too noisy | not gated | no verdict
     effect: float | None
     p: float | None
+    resolution: float | None = None  # the change the case detects with 80% power (verdict.Noise)
+    threshold: float | None = None   # the change beyond which it gives a verdict
+    why: str = ""
 
 
 @dataclass
@@ -196,6 +200,8 @@ class Diff:
     hardware: list[str] = dataclasses.field(default_factory=list)   # differing hardware fields
     software: list[str] = dataclasses.field(default_factory=list)   # changed packages
     controls: dict = dataclasses.field(default_factory=dict)        # case -> its drift control
+    resolution: dict = dataclasses.field(default_factory=dict)      # ``resolution_summary``
+    profile: str | None = None                                       # the noise profile used
 
 
 def _p(v: float) -> str:
@@ -214,8 +220,31 @@ def _rekey(run: Run, across: bool) -> Run:
 
 
 def _gate_text(rules: V.Rules) -> str:
-    return (f"p < {rules.alpha:g} (Mann-Whitney U on the rounds), p < {rules.process_alpha:g} (exact, "
-            f"on the process medians) and a change > {100 * rules.min_effect:.0f}%")
+    return (f"per case a change beyond its threshold from its own noise (false verdicts <= {rules.alpha:g} "
+            f"per case, at least {100 * rules.min_effect:g}%; docs/compare.md)")
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%" if v >= 0.095 else f"{100 * v:.1f}%"
+
+
+def resolution_summary(rows: list[Row], names: dict | None = None) -> dict:
+    """The run's resolution over its judged cases: median, 90th percentile, the worst case, and
+    every case wider than ``verdict.MAX_RESOLUTION`` with why; ``line``: one line of it."""
+    judged = sorted((r for r in rows if r.resolution is not None), key=lambda r: r.resolution)
+    if not judged:
+        return {"cases": 0, "line": "resolution: no case judged"}
+    res = [r.resolution for r in judged]
+    p90 = res[min(len(res) - 1, math.ceil(0.9 * len(res)) - 1)]
+    worst = judged[-1]
+    wide = [{"case": r.case, "resolution": r.resolution, "why": r.why} for r in judged
+            if r.resolution > V.MAX_RESOLUTION]
+    line = (f"resolution: median {_pct(median(res))}, 90% of cases <= {_pct(p90)}, worst "
+            f"{_pct(worst.resolution)} ({worst.case}); {len(wide)} of {len(res)} cases wider than "
+            f"{_pct(V.MAX_RESOLUTION)}")
+    return {"cases": len(res), "median": median(res), "p90": p90, "worst": worst.resolution,
+            "worst_case": worst.case, "wider_than_max": wide, "line": line,
+            "per_case": {r.case: {"resolution": r.resolution, "threshold": r.threshold} for r in judged}}
 
 
 def _basis_line(rules: V.Rules, hardware: list[str], software: dict, across_machines: bool,
@@ -252,12 +281,12 @@ def drift_control(run: Run, c: Case, affected: set[str]) -> Case | None:
 
 
 def judge_changed(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, affected: set[str],
-                  across_devices: bool = False) -> tuple[V.Verdict, str | None]:
+                  across_devices: bool = False, same_run: bool = False) -> tuple[V.Verdict, str | None]:
     """(verdict, control label) of a case whose framework changed: absolute times over the drift
     control (``drift_control`` in ``new``, the same case in ``old``; without one, plain absolute)."""
     cn = drift_control(new, n, affected)
     co = old.cases.get(case_key(cn.fullname, across_devices)) if cn else None
-    return V.judge_controlled(o, n, co, cn if co else None, rules), (cn.label if co else None)
+    return V.judge_controlled(o, n, co, cn if co else None, rules, same_run), (cn.label if co else None)
 
 
 def _judge(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, ctx: dict) -> tuple[V.Verdict, str | None]:
@@ -269,25 +298,34 @@ def _judge(o: Case, n: Case, old: Run, new: Run, rules: V.Rules, ctx: dict) -> t
         info = V.judge(o, n, rules, "paired") if n.kind in GATED else V.Verdict("not gated", "-", None, None)
         return V.Verdict("no verdict", "-", info.effect, info.p, "hardware differs", info.p_process), None
     if n.get("backend") in ctx["affected"]:
-        return judge_changed(o, n, old, new, rules, ctx["affected"], ctx["across_devices"])
+        return judge_changed(o, n, old, new, rules, ctx["affected"], ctx["across_devices"], ctx["same_run"])
+    prior = (ctx["profile"] or {}).get("cases", {}).get(n.fullname)
     if n.kind in GATED:
-        return V.judge_case(o, n, rules, ctx["same"]), None
+        return V.judge_case(o, n, rules, ctx["same"], prior, ctx["same_run"]), None
     if rules.absolute and ctx["same"]:
-        return V.judge(o, n, rules, "absolute"), None
+        return V.judge(o, n, rules, "absolute", None, ctx["same_run"]), None
     return V.Verdict("not gated", "-", None, None), None  # floors are inside every paired ratio
 
 
 def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices: bool = False,
-                 across_machines: bool = False) -> Diff:
+                 across_machines: bool = False, profile="auto", same_run: bool | None = None) -> Diff:
     """Old against new, cases matched by fullname (ignoring the device with ``across_devices``);
     ValueError when the two share no case. Different hardware (``V.HARDWARE_FIELDS``, or devices):
     no timing verdict unless ``across_machines``. Same hardware, other software: the changed
-    frameworks' cases on absolute times over a drift control (``drift_control``)."""
+    frameworks' cases on absolute times over a drift control (``drift_control``).
+    ``profile``: a noise profile (dict), None, or "auto" (the newest committed one of this machine
+    kind, ``verdict.find_profile``). ``same_run``: both sides timed interleaved in one run (no
+    run-to-run term); None: so when both files come from one ``paritybench ab``."""
     keys = V.key_differences(old, new)
     hardware = V.hardware_differences(old, new) + (["device: matched across devices"] if across_devices else [])
     software = {} if hardware else V.changed_software(old, new)
+    if profile == "auto":
+        profile = None if hardware else V.find_profile(new)
+    if same_run is None:
+        same_run = V.same_ab_run(old, new)
     ctx = {"hardware": hardware, "across_machines": across_machines, "across_devices": across_devices,
-           "affected": V.affected_backends(software), "same": not keys and not across_devices}
+           "affected": V.affected_backends(software), "same": not keys and not across_devices,
+           "profile": profile, "same_run": same_run}
     verdicts = not hardware or across_machines
     old, new = _rekey(old, across_devices), _rekey(new, across_devices)
     common = [k for k in new.cases if k in old.cases]
@@ -299,11 +337,13 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     basis = _basis_line(rules, hardware, software, across_machines, across_devices)
     t = Table(f"{old.path} -> {new.path}", [
         Column("case", align="<"), Column("fl old", times), Column("fl new", times),
-        Column("change", times), Column("p", _p), Column("p proc", _p),
+        Column("change", times), Column("res", _pct), Column("p", _p), Column("p proc", _p),
         Column("time", times), Column("verdict", align="<")])
     t.notes = ["fl: step/floor, median of the processes' median paired ratios; change: new/old on the "
-               "verdict's basis (paired ratios where no verdict is given); p: rounds, p proc: process "
-               f"medians ('-': fewer than {V.MIN_PROCESSES} processes on a side, rounds only); time: new/old "
+               "verdict's basis (the processes' geometric means; paired ratios where no verdict is given); "
+               "res: the case's resolution, the change it detects with 80% power (a verdict needs a change "
+               "beyond its threshold, below res); p: the change against its noise, p proc: the exact test "
+               f"of the process medians ('-': fewer than {V.MIN_PROCESSES} processes on a side); time: new/old "
                "seconds per step" + ("" if ctx["same"] and rules.absolute else ", gated only where the verdict says 'absolute'")
                + "; MEM / mem: more / less peak memory, new/old (GPU peak, else the RSS the case added), "
                "gated like time, changes under 8 MiB ignored"]
@@ -319,19 +359,22 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
             notes.append(f"{'MEM' if mv.label == 'more memory' else 'mem'} {mv.effect:.2f}x")
             if mv.label == "more memory":
                 regressions.append(f"{short(n.name)}: more memory, {mv.effect:.2f}x")
-        if v.why.startswith("rounds only"):
-            rounds_only.append(v.why)
+        if v.noise and v.noise.source.startswith("rounds only"):
+            rounds_only.append(v.noise.source.split(", run-to-run")[0].split(", one interleaved")[0])
         change = V.conclusion_change(o, n)  # outcomes must hold on any machine: judged everywhere
         if change:
             notes.append(change.upper())
             regressions.append(f"{short(n.name)}: {change}")
         if v.label == "slower":
-            regressions.append(f"{short(n.name)}: slower, {v.effect:.2f}x ({v.basis}, p={v.p:.1e}"
-                               + (f", process p={v.p_process:.2g})" if v.p_process is not None else ", rounds only)"))
-        rows.append(Row(short(n.name), v.label, v.effect, v.p))
+            regressions.append(f"{short(n.name)}: slower, {v.effect:.2f}x ({v.basis}, threshold "
+                               f"{_pct(v.threshold)}, resolution {_pct(v.resolution)}, p={v.p:.1e}"
+                               + (")" if v.p_process is not None else ", rounds only)"))
+        res = v.resolution if v.label not in ("no verdict", "not gated") else None
+        rows.append(Row(short(n.name), v.label, v.effect, v.p, res, v.threshold if res is not None else None,
+                        v.noise.why() if v.noise else v.why))
         fo, fn = o.get("floor_ratio"), n.get("floor_ratio")
         t.rows.append([short(n.name), fo if isinstance(fo, (int, float)) else None,
-                       fn if isinstance(fn, (int, float)) else None, v.effect, v.p, v.p_process,
+                       fn if isinstance(fn, (int, float)) else None, v.effect, res, v.p, v.p_process,
                        n.seconds / o.seconds, "; ".join(notes)])
     only_old = [short(old.cases[k].name) for k in old.cases if k not in new.cases]
     only_new = [short(new.cases[k].name) for k in new.cases if k not in old.cases]
@@ -349,10 +392,25 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
                       f"{', '.join(used)}")
     header += [r.partial for r in (old, new) if r.partial]
     if rounds_only:
-        header.append(f"{len(rounds_only)} cases judged on their rounds only, no process test: "
-                      + rounds_only[0].removeprefix("rounds only: "))
+        header.append(f"{len(rounds_only)} cases judged on their rounds only (between-process noise "
+                      f"unmeasured, threshold >= {_pct(V.ROUNDS_ONLY_MIN_EFFECT)}): "
+                      + rounds_only[0].removeprefix("rounds only, "))
+    if verdicts:
+        header.append(noise_line(profile, same_run))
+    summary = resolution_summary(rows) if verdicts else {}
     return Diff(header, t, only_old, only_new, regressions, rows, basis, ctx["same"], verdicts,
-                hardware, sorted(software), controls)
+                hardware, sorted(software), controls, summary, (profile or {}).get("path"))
+
+
+def noise_line(profile: dict | None, same_run: bool) -> str:
+    """One header line: what the run-to-run part of each case's noise rests on."""
+    if same_run:
+        return "noise: both sides ran interleaved in one run: the processes' own spread, no run-to-run term"
+    if profile:
+        return (f"noise: the processes' own spread, and the run-to-run spread of each case measured in "
+                f"{profile.get('path')} ({len(profile.get('runs', []))} runs of this machine kind)")
+    return (f"noise: the processes' own spread and an assumed run-to-run sd of {100 * V.DEFAULT_RUN_SD:.0f}% "
+            "(no noise profile of this machine kind: results/noise-profile-*.json, docs/compare.md)")
 
 
 def diff_tables(d: Diff) -> list[Table]:

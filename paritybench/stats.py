@@ -130,3 +130,81 @@ def ratio_ci(a_groups, b_groups, level: float = 0.95, resamples: int = 2000, see
     lo = ratios[int((1 - level) / 2 * resamples)]
     hi = ratios[min(resamples - 1, int((1 + level) / 2 * resamples))]
     return lo, hi
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """The continued fraction of the regularized incomplete beta (modified Lentz; Numerical
+    Recipes, 3rd ed., sec. 6.4)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 500):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return h
+
+
+def _betai(a: float, b: float, x: float) -> float:
+    """I_x(a, b), the regularized incomplete beta function."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    lbt = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1) / (a + b + 2):
+        return math.exp(lbt) * _betacf(a, b, x) / a
+    return 1 - math.exp(lbt) * _betacf(b, a, 1 - x) / b
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t) for Student's t with ``df`` (> 0, not necessarily whole) degrees of freedom."""
+    if not df > 0:
+        raise ValueError(f"df: got {df!r}; allowed: a number > 0")
+    if math.isinf(df):
+        return 0.5 * math.erfc(t / math.sqrt(2))
+    tail = 0.5 * _betai(df / 2, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1 - tail
+
+
+def t_ppf(q: float, df: float) -> float:
+    """The ``q`` quantile of Student's t with ``df`` degrees of freedom (bisection on ``t_sf``)."""
+    if not 0 < q < 1:
+        raise ValueError(f"q: got {q!r}; allowed: a probability > 0 and < 1")
+    if q < 0.5:
+        return -t_ppf(1 - q, df)
+    lo, hi = 0.0, 1.0
+    while t_sf(hi, df) > 1 - q:
+        hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if t_sf(mid, df) > 1 - q:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def satterthwaite(parts) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of variance estimates [(v_i, df_i), ...]:
+    (sum v)^2 / sum(v_i^2 / df_i); parts with v = 0 drop out; inf when every part is known."""
+    parts = [(v, d) for v, d in parts if v > 0]
+    den = sum(v * v / d for v, d in parts if math.isfinite(d))
+    if not parts or den == 0:
+        return math.inf
+    return sum(v for v, _ in parts) ** 2 / den

@@ -1,4 +1,5 @@
-"""The gate's rules: when is a case 'slower' or 'faster' between two runs (docs/compare.md).
+"""The gate's rules: when is a case 'slower' or 'faster' between two runs, and how small a change
+it can see there (its resolution; docs/compare.md).
 
 Evidence, per throughput case, in rounds grouped by process (bench/replicas.py: each case is
 timed in the pytest process and in replica processes, ``extra_info['process_paired_ratios']``):
@@ -7,18 +8,29 @@ timed in the pytest process and in replica processes, ``extra_info['process_pair
   absolute  the per-round seconds per step (``process_round_seconds``): only between runs whose
             numeric environments match (``key_differences`` empty) and only on request.
 A file from before replicas has one process (``paired_ratios`` / ``round_seconds``).
-Rule (both bases): with A, B = the old and new processes' samples,
-  effect     = median of B's process medians / median of A's process medians
-  p_rounds   = two-sided Mann-Whitney U p-value, all rounds of A against all rounds of B
-  p_process  = two-sided exact Mann-Whitney U p-value of the process medians (needs >= MIN_PROCESSES
-               on both sides; 4 against 4 reaches 0.029 only when every new process is on the
-               same side of every old one)
-  slower     p_rounds < alpha, p_process < process_alpha and effect > 1 + min_effect
-  faster     the same with effect < 1 / (1 + min_effect)
-  same       otherwise.
-With fewer processes on a side the process test is left out and the verdict says so ('rounds
-only'): between-process noise is then unmeasured (docs/compare.md). A case without samples
-(a file from before paired timing) is 'not gated', never 'same'.
+
+Rule (both bases), on logs: A, B = the old and new processes' medians of their rounds (log),
+  d          = mean(B) - mean(A); effect = exp(d) (the ratio of the processes' geometric means)
+  s_process  = the pooled sd of the process medians about their side's mean (df = nA + nB - 2), at
+               least what the rounds' own noise gives a median (1.2533 s_rounds / sqrt(rounds), s_rounds
+               = 1.4826 x each process's median absolute deviation, pooled in squares); a
+               noise profile of this machine kind (``noise_profile``) pools in its measured
+               between-process sd where that is larger, with its degrees of freedom
+  s_run      = the run-to-run sd of the case's mean (a drift that moves every process of a run
+               alike): from the noise profile; DEFAULT_RUN_SD without one; 0 where both sides ran
+               interleaved in one run (``paritybench ab``, the study's splits)
+  SE         = sqrt(s_process^2 (1/nA + 1/nB) + 2 s_run^2), df by Welch-Satterthwaite
+  threshold  = max(log(1 + min_effect), t(1 - ALPHA/2, df) SE): |d| beyond it is a verdict; under
+               A/A that happens with probability ALPHA per case, both directions together
+  resolution = exp(threshold + t(POWER, df) SE) - 1: the change the case detects with 80% power
+  slower     d > threshold; faster d < -threshold
+  too noisy  neither, and the resolution is wider than MAX_RESOLUTION: "same" would claim more
+             than the case can see
+  same       otherwise ("within the resolution").
+With one process on a side the between-process noise is unmeasured: the rounds' noise stands in
+and the threshold is at least ROUNDS_ONLY_MIN_EFFECT ('rounds only', said in the verdict). A case
+without samples (a file from before paired timing) is 'not gated', never 'same'. The exact
+Mann-Whitney test of the process medians (``p_process``) is printed as information.
 """
 from __future__ import annotations
 
@@ -30,12 +42,18 @@ from statistics import median
 from . import stats
 from .resultfile import Case, Run, flatten
 
-ALPHA = 0.001       # per case; the matrix has ~65 cases: P(any false p < alpha | no change) <= 6.5%
-MIN_EFFECT = 0.20   # the smallest change that counts: above the A/A drift measured (docs/compare.md)
-MIN_ROUNDS = 8      # fewer samples on either side: not gated (the rank test's approximation)
+ALPHA = 0.001       # per case, both directions: <= 1 false verdict per 1,000 case-comparisons by design
+                    # (the default matrix's ~70 gated cases: about 1 run in 14 with one false verdict)
+POWER = 0.80        # the resolution: the change a case detects with this probability
+MIN_EFFECT = 0.03   # the floor of every case's threshold (a change this small is never a verdict)
+MAX_RESOLUTION = 0.20  # wider: the case is 'too noisy' to call 'same'
+ROUNDS_ONLY_MIN_EFFECT = 0.20  # one process a side: between-process noise unmeasured, the old flat threshold
+DEFAULT_RUN_SD = 0.01  # run-to-run sd of a case's log mean where no noise profile gives it (docs/compare.md)
+MIN_ROUNDS = 8      # fewer samples on either side: not gated
 MEMORY_MIN_BYTES = 8 << 20  # a memory change smaller than 8 MiB is not judged (pages, allocator reuse)
-PROCESS_ALPHA = 0.05  # the process medians' exact test (4 vs 4: complete separation, p = 0.029)
-MIN_PROCESSES = 3   # fewer processes on a side: the process test is left out (3 vs 3 reaches 0.1 at best)
+MEMORY_MIN_EFFECT = 0.20  # memory: the smallest change that counts
+PROCESS_ALPHA = 0.05  # the process medians' exact test (memory; information for time)
+MIN_PROCESSES = 3   # fewer processes on a side: the exact process test is left out (3 vs 3 reaches 0.1 at best)
 
 # The machine (machine_info paths): when any differs, two runs are different hardware and no timing
 # verdict is drawn unless asked (``--across-machines``): no time, and not even a step/floor ratio,
@@ -64,13 +82,46 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Noise:
+    """What a case's verdict could see (the module docstring): sds on the log scale."""
+    sd_process: float     # between-process sd of a process median
+    df_process: float
+    sd_run: float         # run-to-run sd of the case's mean (0: one interleaved run)
+    df_run: float
+    se: float             # sd of the log effect when nothing changed
+    df: float
+    threshold: float      # the change (fraction) beyond which a verdict is given
+    resolution: float     # the change (fraction) detected with POWER
+    source: str           # what s_process and s_run rest on
+
+    def why(self) -> str:
+        """Which part of the noise sets the resolution, in words."""
+        v1 = self.se ** 2 - 2 * self.sd_run ** 2
+        if self.source.startswith("rounds only"):
+            part = f"threshold at least {100 * ROUNDS_ONLY_MIN_EFFECT:.0f}%"
+        else:
+            part = (f"run-to-run sd {100 * self.sd_run:.1f}%" if 2 * self.sd_run ** 2 > v1 else
+                    f"between-process sd {100 * self.sd_process:.1f}%")
+        return f"resolution {100 * self.resolution:.0f}%: {part} ({self.source}), df {self.df:.0f}"
+
+
+@dataclass(frozen=True)
 class Verdict:
-    label: str            # slower | faster | same | not gated
+    label: str            # slower | faster | same | too noisy | not gated | no verdict
     basis: str            # paired | absolute | -
-    effect: float | None  # median(new) / median(old) of the basis
-    p: float | None
+    effect: float | None  # new / old of the basis (the processes' geometric means of their medians)
+    p: float | None       # two-sided p of d against SE (t with df)
     why: str = ""
-    p_process: float | None = None  # the process medians' exact test; None: left out (``why``)
+    p_process: float | None = None  # the process medians' exact test (information); None: left out
+    noise: Noise | None = None
+
+    @property
+    def resolution(self) -> float | None:
+        return self.noise.resolution if self.noise else None
+
+    @property
+    def threshold(self) -> float | None:
+        return self.noise.threshold if self.noise else None
 
 
 def key_differences(old: Run, new: Run, fields: tuple[str, ...] = KEY_FIELDS) -> list[str]:
@@ -132,34 +183,82 @@ def process_test_possible(na: int, nb: int, rules: Rules) -> bool:
     return min(na, nb) >= MIN_PROCESSES and 2 / math.comb(na + nb, na) < rules.process_alpha
 
 
-def judge(old: Case, new: Case, rules: Rules, basis: str = "paired") -> Verdict:
-    """The rule of the module docstring on one basis."""
+def judge(old: Case, new: Case, rules: Rules, basis: str = "paired", prior: dict | None = None,
+          same_run: bool = False) -> Verdict:
+    """The rule of the module docstring on one basis (``prior``: the case's noise-profile entry)."""
     a, b = samples(old, basis), samples(new, basis)
     if a is None or b is None:
         which = "old" if a is None else "new"
         return Verdict("not gated", "-", None, None, f"no {basis} samples in the {which} file")
-    return judge_samples(a, b, rules, basis)
+    return judge_samples(a, b, rules, basis, prior, same_run)
 
 
-def judge_samples(a: list[list[float]], b: list[list[float]], rules: Rules, basis: str) -> Verdict:
+def _pooled_var(groups: list[list[float]], center) -> tuple[float, int]:
+    """(pooled variance about each group's ``center``, its degrees of freedom)."""
+    ss = sum((x - center(g)) ** 2 for g in groups for x in g)
+    df = sum(len(g) - 1 for g in groups)
+    return (ss / df if df > 0 else 0.0), df
+
+
+def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dict | None = None,
+          same_run: bool = False) -> Noise:
+    """The case's noise and resolution from its log rounds per process (module docstring)."""
+    na, nb = len(la), len(lb)
+    mean = lambda g: sum(g) / len(g)
+    dfw = sum(len(g) - 1 for g in la + lb)
+    # the rounds' sd, robust: 1.4826 x each process's median absolute deviation, pooled over processes
+    sw = math.sqrt(sum((1.4826 * median([abs(x - median(g)) for x in g])) ** 2 for g in la + lb) / (na + nb))
+    m = min(len(g) for g in la + lb)
+    med_sd = 1.2533 * sw / math.sqrt(m)  # the sd of a median of m rounds from the rounds' noise alone
+    prior = prior or {}
+    min_effect = rules.min_effect
+    if min(na, nb) >= 2:
+        v, df1 = _pooled_var([[median(g) for g in la], [median(g) for g in lb]], mean)
+        sp, source = max(math.sqrt(v), med_sd), f"{na} + {nb} processes"
+        ps, pdf = prior.get("sd_process"), prior.get("df_process")
+        if isinstance(ps, (int, float)) and isinstance(pdf, (int, float)) and pdf > 0:
+            pooled = math.sqrt((df1 * sp * sp + pdf * ps * ps) / (df1 + pdf))
+            if pooled > sp:  # the profile says this case is noisier than these runs showed
+                sp, df1, source = pooled, df1 + pdf, source + " and the noise profile"
+    else:  # rounds only: between-process noise unmeasured
+        sp, df1, source = med_sd, max(dfw, 1), f"rounds only, {na} and {nb} processes"
+        min_effect = max(min_effect, ROUNDS_ONLY_MIN_EFFECT)
+    if same_run:
+        sr, dfr = 0.0, math.inf
+        source += ", one interleaved run"
+    elif isinstance(prior.get("sd_run"), (int, float)):
+        sr, dfr = float(prior["sd_run"]), float(prior.get("df_run") or 1)
+        source += f", run-to-run from the noise profile ({prior.get('runs')} runs)"
+    else:
+        sr, dfr = DEFAULT_RUN_SD, math.inf
+        source += f", run-to-run {100 * DEFAULT_RUN_SD:.0f}% assumed (no noise profile)"
+    v1, v2 = sp * sp * (1 / na + 1 / nb), 2 * sr * sr
+    se = math.sqrt(v1 + v2)
+    df = stats.satterthwaite([(v1, df1), (v2, dfr)])
+    df = df if math.isfinite(df) else 1e6
+    tau = max(math.log1p(min_effect), stats.t_ppf(1 - rules.alpha / 2, df) * se)
+    res = math.expm1(tau + stats.t_ppf(POWER, df) * se)
+    return Noise(sp, df1, sr, dfr, se, df, math.expm1(tau), res, source)
+
+
+def judge_samples(a: list[list[float]], b: list[list[float]], rules: Rules, basis: str,
+                  prior: dict | None = None, same_run: bool = False) -> Verdict:
     """The rule on per-process samples, old ``a`` against new ``b``."""
     if min(len(x) for x in a + b) < MIN_ROUNDS:
         return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds in a process")
-    ma, mb = [median(x) for x in a], [median(x) for x in b]
-    effect = median(mb) / median(ma)
-    _, p = stats.mann_whitney([v for x in a for v in x], [v for x in b for v in x])
-    p_proc, why, ok = None, "", p < rules.alpha
-    if process_test_possible(len(a), len(b), rules):
-        _, p_proc = stats.mann_whitney_exact(ma, mb)
-        ok = ok and p_proc < rules.process_alpha
-    else:
-        why = f"rounds only: {len(a)} and {len(b)} processes (between-process noise unmeasured)"
-    label = "same"
-    if ok and effect > 1 + rules.min_effect:
-        label = "slower"
-    elif ok and effect < 1 / (1 + rules.min_effect):
-        label = "faster"
-    return Verdict(label, basis, effect, p, why, p_proc)
+    la = [[math.log(v) for v in x] for x in a]
+    lb = [[math.log(v) for v in x] for x in b]
+    nz = noise(la, lb, rules, prior, same_run)
+    ma, mb = [median(x) for x in la], [median(x) for x in lb]
+    d = sum(mb) / len(mb) - sum(ma) / len(ma)
+    p = min(1.0, 2 * stats.t_sf(abs(d) / nz.se, nz.df)) if nz.se > 0 else (0.0 if d else 1.0)
+    p_proc = stats.mann_whitney_exact(ma, mb)[1] if process_test_possible(len(a), len(b), rules) else None
+    why = nz.source if nz.source.startswith("rounds only") else ""
+    tau = math.log1p(nz.threshold)
+    label = "slower" if d > tau else "faster" if d < -tau else "same"
+    if label == "same" and nz.resolution > MAX_RESOLUTION:
+        label, why = "too noisy", nz.why()
+    return Verdict(label, basis, math.exp(d), p, why, p_proc, nz)
 
 
 def floor_rounds(c: Case) -> list[list[float]] | None:
@@ -183,19 +282,20 @@ def controlled(c: Case, control: list[list[float]]) -> list[list[float]] | None:
     return [[x / m for x in xs] for xs in a]
 
 
-def judge_controlled(old: Case, new: Case, ctl_old: Case | None, ctl_new: Case | None, rules: Rules) -> Verdict:
+def judge_controlled(old: Case, new: Case, ctl_old: Case | None, ctl_new: Case | None, rules: Rules,
+                     same_run: bool = False) -> Verdict:
     """Absolute times of a case whose framework changed between the runs (same hardware), over a
     drift control whose software did not change (``floor_rounds`` of ``ctl_*``); without a
     control, plain absolute times (basis 'absolute, no control'). Effect = time ratio / drift."""
     if ctl_old is None or ctl_new is None:
-        v = judge(old, new, rules, "absolute")
+        v = judge(old, new, rules, "absolute", None, same_run)
         return v if v.basis == "-" else dataclasses.replace(v, basis="absolute, no control")
     co, cn = floor_rounds(ctl_old), floor_rounds(ctl_new)
     a = controlled(old, co) if co else None
     b = controlled(new, cn) if cn else None
     if a is None or b is None:
         return Verdict("not gated", "-", None, None, "no absolute rounds or no control rounds")
-    return judge_samples(a, b, rules, "absolute/control")
+    return judge_samples(a, b, rules, "absolute/control", None, same_run)
 
 
 def _device_peak(c: Case) -> bool:
@@ -218,7 +318,7 @@ def memory_bytes(c: Case) -> list[float] | None:
 def judge_memory(old: Case, new: Case, rules: Rules) -> Verdict:
     """'more memory' | 'less memory' | 'same' | 'not gated', like time: effect = median(new) /
     median(old) beyond the threshold, a change of at least MEMORY_MIN_BYTES, and with >=
-    MIN_PROCESSES values a side the exact test on them (p < process_alpha)."""
+    MIN_PROCESSES values a side the exact test on them (p < process_alpha); MEMORY_MIN_EFFECT."""
     a, b = memory_bytes(old), memory_bytes(new)
     if not a or not b:
         return Verdict("not gated", "memory", None, None, "no memory figure in a file")
@@ -234,20 +334,21 @@ def judge_memory(old: Case, new: Case, rules: Rules) -> Verdict:
         return Verdict("not gated", "memory", None, None, "too few processes for the memory test")
     effect = mb / ma if ma > 0 else math.inf
     label = "same"
-    if ok and effect > 1 + rules.min_effect:
+    if ok and effect > 1 + MEMORY_MIN_EFFECT:
         label = "more memory"
-    elif ok and effect < 1 / (1 + rules.min_effect):
+    elif ok and effect < 1 / (1 + MEMORY_MIN_EFFECT):
         label = "less memory"
     return Verdict(label, "memory", effect, None, "", p_proc)
 
 
-def judge_case(old: Case, new: Case, rules: Rules, same_machine: bool) -> Verdict:
+def judge_case(old: Case, new: Case, rules: Rules, same_machine: bool, prior: dict | None = None,
+               same_run: bool = False) -> Verdict:
     """The case's verdict: paired; with ``rules.absolute`` on the same machine, a change in
-    absolute time counts too (slower if either basis says slower)."""
-    v = judge(old, new, rules, "paired")
+    absolute time counts too (slower if either basis says slower; the profile is the paired basis')."""
+    v = judge(old, new, rules, "paired", prior, same_run)
     if not (rules.absolute and same_machine):
         return v
-    va = judge(old, new, rules, "absolute")
+    va = judge(old, new, rules, "absolute", None, same_run)
     if "slower" in (v.label, va.label):
         return v if v.label == "slower" else va
     if v.label == "not gated":
@@ -274,3 +375,75 @@ def _short_outcome(o) -> str:
     if isinstance(o, list):
         return f"{sum(v == 'solved' for v in o)}/{len(o)} solved"
     return str(o)
+
+
+# ---------------------------------------------------------------- noise profiles
+
+PROFILE_GLOB = "noise-profile-*.json"  # results/: bench/studies/noise_profile.py writes them
+MIN_RUN_SD = 0.005  # a profile's run-to-run sd is at least this (its estimate from a few runs can be 0)
+
+
+def profile_entry(runs: list[list[list[float]]]) -> dict | None:
+    """A case's noise from several runs of one commit, each a list of processes' rounds (seconds or
+    ratios): the pooled between-process sd of the log process medians within runs, and the
+    run-to-run sd of the runs' means beyond what the processes explain (moment estimate, at least
+    MIN_RUN_SD). None with fewer than 2 runs."""
+    runs = [[[math.log(v) for v in p] for p in r] for r in runs if r]
+    if len(runs) < 2:
+        return None
+    mean = lambda g: sum(g) / len(g)
+    meds = [[median(p) for p in r] for r in runs]
+    vp, dfp = _pooled_var([m for m in meds if len(m) > 1], mean)
+    means = [mean(m) for m in meds]
+    vr = sum((x - mean(means)) ** 2 for x in means) / (len(means) - 1)
+    inv_p = mean([1 / len(m) for m in meds])
+    sd_run = max(MIN_RUN_SD, math.sqrt(max(0.0, vr - vp * inv_p)))
+    return {"runs": len(runs), "processes": [len(m) for m in meds], "sd_process": math.sqrt(vp),
+            "df_process": dfp, "sd_run": sd_run, "df_run": len(runs) - 1,
+            "sd_run_means": math.sqrt(vr)}
+
+
+def build_profile(runs: list[Run]) -> dict:
+    """A noise profile from several A/A runs of one machine kind: every gated case's
+    ``profile_entry`` on the paired basis, and the first run's machine_info (its hardware fields
+    decide where the profile applies). ValueError if the runs' hardware differs."""
+    for r in runs[1:]:
+        diff = hardware_differences(runs[0], r)
+        if diff:
+            raise ValueError(f"runs: got {r.path} on other hardware than {runs[0].path} ({diff[0]}); "
+                             "allowed: runs of one machine kind")
+    cases = {}
+    for k in runs[0].cases:
+        got = [samples(r.cases[k], "paired") for r in runs if k in r.cases]
+        got = [g for g in got if g]
+        if runs[0].cases[k].kind in ("throughput", "tuned", "op") and len(got) >= 2:
+            e = profile_entry(got)
+            if e:
+                cases[k] = e
+    return {"kind": "noise-profile", "machine_info": runs[0].machine_info, "runs": [str(r.path) for r in runs],
+            "cases": cases}
+
+
+def find_profile(run: Run, root=None) -> dict | None:
+    """The newest results/noise-profile-*.json whose hardware fields match ``run``'s (by name), with
+    its ``path``; None where none does."""
+    import json
+    from pathlib import Path
+    from types import SimpleNamespace
+    root = Path(root) if root else Path(__file__).resolve().parents[1] / "results"
+    for p in sorted(root.glob(PROFILE_GLOB), reverse=True):
+        try:
+            doc = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("cases"), dict) and \
+                not hardware_differences(SimpleNamespace(machine_info=doc.get("machine_info") or {}), run):
+            return {**doc, "path": f"{root.name}/{p.name}"}
+    return None
+
+
+def same_ab_run(a: Run, b: Run) -> bool:
+    """Whether ``a`` and ``b`` are the two sides of one ``paritybench ab`` (processes interleaved)."""
+    ia, ib = a.doc_extra.get("ab"), b.doc_extra.get("ab")
+    return isinstance(ia, dict) and isinstance(ib, dict) and ia.get("side") != ib.get("side") \
+        and ia.get("order") == ib.get("order") and ia.get("order") is not None

@@ -143,7 +143,7 @@ def test_an_injected_30_percent_slowdown_is_caught(tmp_path, capsys):
     assert rc == 1
     slower = [line for line in out.splitlines() if line.rstrip().endswith("slower")]
     assert len(slower) == 1 and "torch-compiled-cpu-f32-n100000-sgd-E1" in slower[0]
-    assert "REGRESSION (1)" in out and "slower, 1.30x (paired, p=" in out
+    assert "REGRESSION (1)" in out and "slower, 1.30x (paired, threshold " in out
 
 
 def test_a_faster_case_is_not_a_regression(tmp_path, capsys):
@@ -153,18 +153,21 @@ def test_a_faster_case_is_not_a_regression(tmp_path, capsys):
 
 
 def test_changes_below_the_threshold_or_not_significant_are_same(tmp_path, capsys):
-    # 5% slower: below the 15% threshold (the fixture's rounds have 2% noise: significant, small)
+    # 5% slower: inside the spread of the fixture's 4 process medians (1.235 to 1.323, sd 3%): the
+    # case's resolution (printed) is wider than 5%, and 5% is no verdict; 20% is one
     rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.05)))], capsys)
     assert rc == 0 and "slower" not in out
-    # with --threshold 3%, 5% is still inside the spread of the 4 process medians (1.235 to 1.323):
-    # the process test does not separate them; 10% does
-    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.05), "b.json")),
-                       "--threshold", "3%"], capsys)
-    assert rc == 0, out
-    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.10), "b2.json")),
-                       "--threshold", "3%"], capsys)
+    row = next(line for line in out.splitlines() if line.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
+    res = float(row.split()[4].rstrip("%"))
+    assert 5 < res < 20 and row.rstrip().endswith("same"), row
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.20), "b2.json"))],
+                      capsys)
     assert rc == 1, out
-    # the median 1.3x slower, but 10 rounds spread from 0.6x to 2x: the rank test finds no evidence
+    # --threshold raises the floor of every case's threshold: 20% is then no verdict
+    rc, out, _ = main(["compare", str(RUN), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.20), "b3.json")),
+                       "--threshold", "25%"], capsys)
+    assert rc == 0, out
+    # the median 1.3x slower, but 10 rounds spread from 0.6x to 2x: too noisy to judge, not 'slower'
     d = doc()
     b = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)
     m = sorted(b["extra_info"]["paired_ratios"])[10]
@@ -174,8 +177,8 @@ def test_changes_below_the_threshold_or_not_significant_are_same(tmp_path, capsy
                        str(write(tmp_path, one_process(d), "c.json"))], capsys)
     assert rc == 0 and "slower" not in out
     row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
-    assert " 1.30x " in row and row.rstrip().endswith("same"), row
-    assert "cases judged on their rounds only, no process test: 1 and 1 processes" in out
+    assert " 1.30x " in row and row.rstrip().endswith("too noisy"), row  # resolution far above 20%
+    assert "cases judged on their rounds only (between-process noise unmeasured, threshold >= 20%): 1 and 1 processes" in out
 
 
 def test_absolute_times_gated_only_on_request_and_on_the_same_machine(tmp_path, capsys):
@@ -419,13 +422,14 @@ def test_the_gate_needs_every_process_to_move(tmp_path, capsys):
                                                                          (1.3, 1.28, 1.35, 1.31))))], capsys)
     row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
     assert rc == 1 and row.rstrip().endswith("slower") and " 0.03 " in row, row
-    assert "process p=0.029" in out
-    # three processes 1.4x, one like the old ones: the median moved 1.4x, the rounds differ at
-    # p << 0.001, but one process says the change may be where a process landed: same
+    # three processes 1.4x, one like the old ones: the processes moved 1.3x on average, the rounds
+    # differ at p << 0.001, but one process says the change may be where a process landed: the
+    # processes' spread (sd 15%) leaves the case a resolution far wider than 20%: too noisy to judge
     rc, out, _ = main(["compare", str(old), str(write(tmp_path, with_processes(doc(), SLOW_CASE,
                                                                          (1.4, 1.4, 1.01, 1.4)), "b.json"))], capsys)
     row = next(line for line in out.splitlines() if "torch-compiled-cpu-f32-n100000-sgd-E1" in line)
-    assert rc == 0 and row.rstrip().endswith("same") and " 1.39x " in row and " 0.11 " in row, row
+    assert rc == 0 and row.rstrip().endswith("too noisy") and " 1.29x " in row and " 0.11 " in row, row
+    assert "torch-compiled-cpu-f32-n100000-sgd-E1: too noisy to judge a change under 20%: resolution" in out
 
 
 def test_one_process_files_are_judged_on_rounds_only_and_say_so(tmp_path, capsys):
@@ -433,7 +437,7 @@ def test_one_process_files_are_judged_on_rounds_only_and_say_so(tmp_path, capsys
     rc, out, _ = main(["compare", str(old), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.5)))], capsys)
     row = next(line for line in out.splitlines() if line.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
     assert rc == 1 and row.rstrip().endswith("slower"), row
-    assert "cases judged on their rounds only, no process test: 1 and 4 processes" in out
+    assert "cases judged on their rounds only (between-process noise unmeasured, threshold >= 20%): 1 and 4 processes" in out
     assert "rounds only)" in out.split("REGRESSION")[1]
 
 
@@ -559,5 +563,118 @@ def test_the_shared_measurement_of_jax_0_10_is_called_slower_not_faster(capsys):
     if not m.is_dir():
         pytest.skip(f"{m} is not here (../shared is present in CI and in a session)")
     rc, out, _ = main(["compare", str(m / "jax-0.9.2.json"), str(m / "jax-0.10.2.json")], capsys)
-    row = next(line for line in out.splitlines() if line.startswith("jax-scan-cpu-f32-n1000000"))
+    row = next(line for line in out.splitlines() if line.startswith("jax-scan-cpu-f32-n10"))  # cut to fit
     assert rc == 1 and row.rstrip().endswith("slower (absolute/control)"), out
+
+
+# ------------------------------------------------------------------ resolution (issue #31)
+
+from paritybench import verdict as V  # noqa: E402
+
+
+def _procs(rng, center: float, n_proc: int = 4, rounds: int = 12, sd_proc: float = 0.003, sd_round: float = 0.01):
+    """SYNTHETIC per-process rounds: lognormal process offsets (sd_proc) and round noise (sd_round)."""
+    import numpy as np
+    out = []
+    for _ in range(n_proc):
+        c = center * float(np.exp(sd_proc * rng.randn()))
+        out.append([c * float(np.exp(sd_round * rng.randn())) for _ in range(rounds)])
+    return out
+
+
+def test_a_5_percent_shift_with_low_noise_is_caught_and_its_resolution_is_below_5_percent():
+    import numpy as np
+    rng = np.random.RandomState(3)
+    a, b = _procs(rng, 1.5), _procs(rng, 1.5 * 1.05)
+    v = V.judge_samples(a, b, V.Rules(), "paired", same_run=True)
+    assert v.label == "slower" and v.resolution < 0.05 and v.threshold >= V.MIN_EFFECT, v
+    # the same between two separate runs: a run-to-run sd from a noise profile widens it
+    prior = {"sd_process": 0.003, "df_process": 24, "sd_run": 0.004, "df_run": 7, "runs": 8}
+    v = V.judge_samples(a, b, V.Rules(), "paired", prior)
+    assert v.label == "slower" and v.resolution < 0.06, v
+    # and without a profile the assumed run-to-run sd (1%) leaves 5% at or below the threshold
+    v = V.judge_samples(a, b, V.Rules(), "paired")
+    assert v.threshold > 0.04 and v.label in ("same", "slower"), v
+
+
+def test_a_a_false_verdicts_stay_near_alpha_and_the_resolution_has_its_power():
+    """Calibration of the rule on SYNTHETIC noise: over 2,000 A/A comparisons (4 against 4 processes,
+    process sd 2%, round sd 3%) the false verdicts stay near ALPHA (expected 2: <= 8 fails only with
+    probability ~0.001 if the rule holds its level; with a normal quantile instead of Student's t at
+    these 6-ish degrees of freedom about 20 would come); and a change of the case's reported
+    resolution is detected in about 80% of tries."""
+    import numpy as np
+    rng = np.random.RandomState(11)
+    false = 0
+    for _ in range(2000):
+        v = V.judge_samples(_procs(rng, 2.0, sd_proc=0.02, sd_round=0.03),
+                            _procs(rng, 2.0, sd_proc=0.02, sd_round=0.03), V.Rules(), "paired", same_run=True)
+        false += v.label in ("slower", "faster")
+    assert false <= 8, false
+    ref = V.judge_samples(_procs(rng, 2.0, sd_proc=0.02, sd_round=0.03),
+                          _procs(rng, 2.0, sd_proc=0.02, sd_round=0.03), V.Rules(), "paired", same_run=True)
+    delta = 1 + ref.resolution
+    hits = sum(V.judge_samples(_procs(rng, 2.0, sd_proc=0.02, sd_round=0.03),
+                               _procs(rng, 2.0 * delta, sd_proc=0.02, sd_round=0.03), V.Rules(), "paired",
+                               same_run=True).label == "slower" for _ in range(400))
+    assert 0.6 <= hits / 400 <= 0.95, (hits, ref.resolution)
+
+
+def test_a_high_noise_case_is_too_noisy_never_slower():
+    import numpy as np
+    rng = np.random.RandomState(5)
+    for shift in (1.0, 1.10):
+        a = _procs(rng, 9.0, sd_proc=0.10, sd_round=0.05)
+        b = _procs(rng, 9.0 * shift, sd_proc=0.10, sd_round=0.05)
+        v = V.judge_samples(a, b, V.Rules(), "paired", same_run=True)
+        assert v.label == "too noisy" and v.resolution > V.MAX_RESOLUTION, v
+        assert "between-process sd" in v.noise.why(), v.noise.why()
+
+
+def test_compare_prints_and_stores_each_case_resolution_and_the_summary(tmp_path, capsys):
+    rc, out, _ = main(["compare", str(RUN), str(RUN)], capsys)
+    line = next(x for x in out.splitlines() if x.startswith("resolution: median "))
+    assert "90% of cases <= " in line and ", worst " in line and "wider than 20%" in line, line
+    assert " res " in next(x for x in out.splitlines() if x.startswith("case "))
+    rc, out, _ = main(["compare", str(RUN), str(RUN), "--format", "json"], capsys)
+    doc = json.loads(out)
+    r = doc["resolution"]
+    assert r["cases"] == 40 and 0 < r["median"] <= r["p90"] <= r["worst"] and r["worst_case"] in r["per_case"]
+    row = next(x for x in doc["tables"][0]["rows"] if x["case"] == "torch-compiled-cpu-f32-n100000-sgd-E1")
+    assert row["res"] == pytest.approx(r["per_case"][row["case"]]["resolution"])
+
+
+def test_a_low_noise_5_percent_change_is_caught_through_the_cli_with_a_noise_profile(tmp_path, capsys):
+    quiet = (1.0, 1.003, 0.998, 1.001)  # the process medians agree to 0.3%
+    d = with_processes(doc(), SLOW_CASE, quiet)
+    e = next(b for b in d["benchmarks"] if b["fullname"] == SLOW_CASE)["extra_info"]
+    e["process_paired_ratios"] = [[m * (1 + 0.004 * ((i % 5) - 2)) for i in range(12)]
+                                  for m in (e["floor_ratio"] * f for f in quiet)]  # round noise ~0.6%
+    old = write(tmp_path, d, "old.json")
+    new = write(tmp_path, scale_case(d, SLOW_CASE, 1.05), "new.json")
+    prof = tmp_path / "profile.json"
+    prof.write_text(json.dumps({"kind": "noise-profile", "machine_info": {}, "runs": ["a", "b"], "cases": {
+        SLOW_CASE: {"sd_process": 0.003, "df_process": 24, "sd_run": 0.004, "df_run": 7, "runs": 8}}}))
+    rc, out, _ = main(["compare", str(old), str(new), "--noise", str(prof)], capsys)
+    row = next(x for x in out.splitlines() if x.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
+    assert rc == 1 and row.rstrip().endswith("slower"), row
+    assert f"run-to-run spread of each case measured in {prof}" in out
+    res = float(row.split()[4].rstrip("%"))
+    assert res < 5, row
+    # without the profile, the assumed 1% run-to-run sd: the case's resolution is wider than 5%
+    rc, out, _ = main(["compare", str(old), str(new), "--noise", "none"], capsys)
+    row = next(x for x in out.splitlines() if x.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
+    assert "assumed run-to-run sd of 1%" in out and float(row.split()[4].rstrip("%")) > 5, row
+    rc, _, err = main(["compare", str(old), str(new), "--noise", str(tmp_path / "nope.json")], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "noise: got" in err
+
+
+def test_a_noise_profile_is_built_from_runs_and_found_only_for_its_machine_kind(tmp_path):
+    runs = [resultfile.load(RUN, "a"), resultfile.load(RUN, "b")]
+    prof = V.build_profile(runs)
+    e = prof["cases"][SLOW_CASE]
+    assert e["runs"] == 2 and e["df_process"] == 6 and e["sd_run"] == V.MIN_RUN_SD  # the same file twice
+    (tmp_path / "noise-profile-20260101T000000.json").write_text(json.dumps(prof))
+    assert V.find_profile(runs[0], tmp_path)["path"].endswith("noise-profile-20260101T000000.json")
+    other = resultfile.load(write(tmp_path, other_cpu(doc(), ("numeric", "cpu_model"), "Intel Xeon"), "o.json"), "o")
+    assert V.find_profile(other, tmp_path) is None

@@ -64,3 +64,17 @@ def test_the_process_test_runs_only_where_it_can_reach_its_level():
     assert not V.process_test_possible(3, 3, rules)
     assert not V.process_test_possible(1, 4, rules)
     assert V.process_test_possible(3, 4, V.Rules(process_alpha=0.1))
+
+
+def test_student_t_quantiles_and_tails_match_scipy():
+    sp = pytest.importorskip("scipy.stats")
+    for df in (2, 6, 6.7, 30, 1e4):
+        for q in (0.8, 0.975, 0.9995):
+            assert stats.t_ppf(q, df) == pytest.approx(sp.t.ppf(q, df), rel=1e-9)
+        assert stats.t_sf(1.3, df) == pytest.approx(sp.t.sf(1.3, df), rel=1e-9)
+    assert stats.t_sf(-1.3, 6) == pytest.approx(sp.t.sf(-1.3, 6), rel=1e-9)
+    # Welch-Satterthwaite: two equal parts of 6 df give 12; a known part adds no uncertainty
+    assert stats.satterthwaite([(1.0, 6), (1.0, 6)]) == pytest.approx(12)
+    assert stats.satterthwaite([(1.0, 6), (1.0, math.inf)]) == pytest.approx(24)
+    with pytest.raises(ValueError, match="q: got"):
+        stats.t_ppf(1.0, 6)
