@@ -101,7 +101,7 @@ def settings(config) -> dict:
                                  frameworks.MALLOC_MODES)
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
     plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
-    known = {c.id for c in timing.cases(profile)}
+    known = {c.id for c in timing.cases(profile) + timing.model_cases(profile)}
     for cid in plant:
         if cid not in known:
             raise ValueError(f"plant: got case {cid!r}; allowed: a throughput case id of profile "
@@ -213,16 +213,14 @@ def pytest_runtestloop(session):
     n = _SETTINGS.get("processes", 1)
     if bs is None or n < 2 or session.shouldfail or session.shouldstop:
         return result
-    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") in timing.STEP_KINDS
+    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") in timing.REPLICATED
             and b.extra_info.get("paired_ratios")]
     if not todo:
         return result
     from bench import replicas
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     say = (lambda line: tr.write_line(line)) if tr else print
-    cases = [(timing.Case(*(b.extra_info[k] for k in ("backend", "variant", "device", "dtype", "n",
-                                                       "optimizer", "E"))),
-              b.extra_info.get("planted_slowdown"), b.extra_info.get("steps_per_call"),
+    cases = [(timing.case_of(b.extra_info), b.extra_info.get("planted_slowdown"), b.extra_info.get("steps_per_call"),
               b.extra_info.get("floor_passes_per_call")) for b in todo]
     say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
     t0 = time.time()

@@ -1,4 +1,5 @@
-"""Step throughput: every backend x variant x device x dtype x n x optimizer x E, a floor beside each.
+"""Step throughput: every backend x variant x device x dtype x n x optimizer x E, a floor beside each;
+and the steps of the models under impls/contract.py (``test_model_step``, kind "model-throughput").
 
 How one case is timed (``measure``):
   1. prepare the Runner (data on the device, step built); ``advance(k)`` blocks until the device
@@ -21,10 +22,13 @@ test the gate.
 """
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from bench import frameworks, runners, timing
 from bench.memory import PeakRSS
+from impls import models
 
 
 def pytest_generate_tests(metafunc):
@@ -32,6 +36,9 @@ def pytest_generate_tests(metafunc):
     if "case" in metafunc.fixturenames:
         cs = timing.cases(s["profile"], s["devices"], s["backends"])
         metafunc.parametrize("case", cs, ids=[c.id for c in cs])
+    if "model_case" in metafunc.fixturenames:
+        ms = timing.model_cases(s["profile"], s["devices"], s["backends"])
+        metafunc.parametrize("model_case", ms, ids=[c.id for c in ms])
     if "floor_case" in metafunc.fixturenames:
         fs = timing.floors(s["profile"], s["devices"], s["backends"])
         metafunc.parametrize("floor_case", fs, ids=[f.id for f in fs])
@@ -39,6 +46,14 @@ def pytest_generate_tests(metafunc):
 
 def require(backend: str, device: str) -> None:
     frameworks.skip_unless_runs(backend, device)
+
+
+def require_model(c: timing.ModelCase) -> None:
+    """Skip, saying so, when the model's module for the case's backend is not in this checkout
+    (a model whose backends are still being written); a module that fails to import fails."""
+    module = models.get(c.model).backends.get(c.backend)
+    if module is None or importlib.util.find_spec(module) is None:
+        pytest.skip(f"{c.model}: no {c.backend} module ({module}) in this checkout")
 
 
 def measure(benchmark, fn, backend: str, compiles: bool, budget: float, floor=None):
@@ -113,14 +128,35 @@ def test_step(benchmark, case, bench_settings, harness_seconds):
     in rounds paired with the framework's floor pass (the replica processes time it again after
     the last case: bench/conftest.py, bench/replicas.py)."""
     c = case
+    _time_step(benchmark, c, bench_settings, harness_seconds,
+               f"step {c.device} {c.dtype} n={c.n} {c.optimizer} E={c.E}",
+               lambda *a: timing.step_info(c, *a))
+
+
+def test_model_step(benchmark, model_case, bench_settings, harness_seconds):
+    """K training steps of a model under impls/contract.py (``timing.MODEL_CONFIGS``: sparse parity
+    at the paper's size and a matmul-bound one) per timed call, in rounds paired with the framework
+    module's own floor (its fused pass over the step's matmuls), timed as ``test_step``; the
+    replica processes time it again. Its roofline: ``timing.add_model_rooflines``."""
+    c = model_case
     require(c.backend, c.device)
-    benchmark.group = f"step {c.device} {c.dtype} n={c.n} {c.optimizer} E={c.E}"
-    factor = bench_settings.get("plant", {}).get(c.id)
+    require_model(c)
+    flops = runners.model_flops(c)
+    _time_step(benchmark, c, bench_settings, harness_seconds,
+               f"{c.model} {c.device} {c.dtype} {timing.config_tag(c.config)} {c.optimizer}",
+               lambda *a: timing.model_step_info(c, *a, flops=flops))
+
+
+def _time_step(benchmark, c, settings: dict, harness: float, group: str, info_of) -> None:
+    """A step case (seed or model): its floor built, then its runner and the paired rounds inside
+    one memory window; a planted slowdown (--plant) applied and recorded."""
+    require(c.backend, c.device)
+    benchmark.group = group
+    factor = settings.get("plant", {}).get(c.id)
     if factor:
         benchmark.extra_info["planted_slowdown"] = factor
     floor = runners.build_floor(c)
     with PeakRSS() as mem:  # prepare, compile and every timed step: the memory the case adds
         runner, step = runners.build_step(c, factor)
-        _time_case(benchmark, step, c.backend, c.compiles, bench_settings,
-                   harness_seconds, lambda *a: timing.step_info(c, *a), floor=floor)
+        _time_case(benchmark, step, c.backend, c.compiles, settings, harness, info_of, floor=floor)
     benchmark.extra_info["memory"] = runners.memory_info(mem.increase_bytes, runner)

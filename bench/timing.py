@@ -54,8 +54,8 @@ CI_TARGET = 0.05
 # The pytest process's rounds are fixed before they start (pytest-benchmark's pedantic): its budget.
 PYTEST_BUDGET_SHARE = 0.3  # 0.5 before 2026-12-05 (#23): docs/compare.md, the gate study on these defaults
 PROCESSES = {"quick": 1, "default": 4, "full": 4}  # processes per case (the pytest one + replicas): the gate's process test
-KINDS = ("throughput", "tuned", "floor", "op")
-STEP_KINDS = ("throughput", "tuned")
+KINDS = ("throughput", "tuned", "floor", "op", "model-throughput")  # the summary's own (the rest: pass-through)
+STEP_KINDS = ("throughput", "tuned")  # the seed's steps (a model's: MODEL_KIND below)
 
 
 def sizes(profile: str) -> tuple[int, ...]:
@@ -367,7 +367,8 @@ def add_floor_ratios(infos: list[dict]) -> list[dict]:
     floor_ratio_best = seconds_per_step / the fastest floor of any framework, same device and shape
     machine_floor_ratio = seconds_per_step / the cheapest sin + cos pass of any framework and tier
                        (floors and "sincos" op cases), same device and shape: the machine's floor
-    None where the floor was not run (filtered out or skipped). Other kinds pass through untouched.
+    None where the floor was not run (filtered out or skipped). Model steps: ``add_model_rooflines``.
+    Other kinds pass through untouched.
     """
     own, best, machine = {}, {}, {}
     for i in infos:
@@ -389,7 +390,7 @@ def add_floor_ratios(infos: list[dict]) -> list[dict]:
         f = own.get((i["backend"],) + _floor_key(i))
         i["floor_seconds_per_step"] = f
         i["floor_ratio"] = i["seconds_per_step"] / f if f else None
-    return infos
+    return add_model_rooflines(infos)  # a model's steps: their paired floors give their rooflines
 
 
 def step_bytes(dtype: str, n: int, E: int) -> int:
@@ -413,6 +414,142 @@ def add_rooflines(infos: list[dict], bandwidth: dict) -> list[dict]:
         i["roofline_ratio"] = i["seconds_per_step"] / i["roofline_seconds_per_step"] if bps else None
     return infos
 
+
+
+# ------------------------------------------------- models under impls/contract.py (impls/models)
+#
+# A model case is one training step of a model other than the seed (kind "model-throughput",
+# extra_info "model" names it), timed by the same ``measure`` / ``runners.paired_rounds`` in paired
+# rounds with the framework's own floor: that module's ``floor(config, dtype, device)``, its fused
+# pass over the step's matmuls. Its roofline (``add_model_rooflines``) is the model's FLOPs per step
+# (``spec.flops(config)``) at the fastest floor's own measured FLOP rate on that device and config:
+# a measured matmul rate, not a peak figure from a datasheet.
+
+MODEL_KIND = "model-throughput"
+REPLICATED = STEP_KINDS + (MODEL_KIND,)  # the kinds the replica processes time again
+MODEL_VARIANTS = {"reference": ("numpy",), "torch": ("eager", "compiled"), "jax": ("jit", "scan")}
+# sparse parity's configs per profile (n_bits, k, width, batch), float32, the paper's recipe
+# (sgd, lr 0.1, weight decay 0.01): the paper's own size, where a step is a few small matmuls and
+# per-step overhead decides, and a matmul-bound one (width 4096, batch 1024: ~0.8 GFLOP a step)
+SPARSE_PARITY_PAPER = (("n_bits", 30), ("k", 3), ("width", 1000), ("batch", 32))
+SPARSE_PARITY_MATMUL = (("n_bits", 30), ("k", 3), ("width", 4096), ("batch", 1024))
+MODEL_CONFIGS = {"quick": {"sparse-parity": (SPARSE_PARITY_PAPER,)},
+                 "default": {"sparse-parity": (SPARSE_PARITY_PAPER, SPARSE_PARITY_MATMUL)},
+                 "full": {"sparse-parity": (SPARSE_PARITY_PAPER, SPARSE_PARITY_MATMUL)}}
+MODEL_OPTIMIZERS = ("sgd",)  # the paper's recipe (impls.models MODEL.optim)
+
+
+def config_tag(config) -> str:
+    """'n30-k3-w1000-b32' of a model config ((field, value), ...): each value after its field's
+    first letter ('n_bits' -> n), in the config's own order; the model's ``Config.id`` for sparse parity."""
+    return "-".join(f"{name[0]}{value}" for name, value in config)
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """One timed training step of a model under impls/contract.py."""
+
+    model: str
+    backend: str
+    variant: str
+    device: str
+    dtype: str
+    config: tuple  # ((field, value), ...): the model's parameters (impls.models MODEL.parameters)
+    optimizer: str = "sgd"
+
+    @property
+    def id(self) -> str:
+        """Stable id, e.g. sparse-parity-torch-compiled-cpu-f32-n30-k3-w1000-b32-sgd: the model's
+        name first, so no seed case id (which starts with a backend) can equal it."""
+        return (f"{self.model}-{self.backend}-{self.variant}-{self.device}-{DTYPE_TAG[self.dtype]}"
+                f"-{config_tag(self.config)}-{self.optimizer}")
+
+    @property
+    def kind(self) -> str:
+        return MODEL_KIND
+
+    @property
+    def tier(self) -> str:
+        return "default"
+
+    @property
+    def compiles(self) -> bool:
+        return self.variant not in ("eager", "numpy")
+
+
+def model_cases(profile: str, devices=DEVICES, backends=BACKENDS) -> list[ModelCase]:
+    """The model cases of a profile, in a stable order: device, model, config, optimizer, backend,
+    variant (numpy on the CPU only)."""
+    check_choice("profile", profile, PROFILES)
+    out = []
+    for device in devices:
+        for model, configs in MODEL_CONFIGS[profile].items():
+            for config in configs:
+                for opt in MODEL_OPTIMIZERS:
+                    for b in backends:
+                        if b == "reference" and device != "cpu":
+                            continue
+                        out += [ModelCase(model, b, v, device, "float32", config, opt) for v in MODEL_VARIANTS[b]]
+    return out
+
+
+def case_of(info: dict):
+    """The case a step's extra_info describes (the replica pass rebuilds its cases from them):
+    a ``ModelCase`` for kind "model-throughput", else a seed ``Case``."""
+    if info.get("kind") == MODEL_KIND:
+        return ModelCase(info["model"], info["backend"], info["variant"], info["device"], info["dtype"],
+                         tuple((k, v) for k, v in info["config"].items()), info["optimizer"])
+    return Case(*(info[k] for k in ("backend", "variant", "device", "dtype", "n", "optimizer", "E")))
+
+
+def model_step_info(case: ModelCase, k: int, call_seconds: list[float], compile_seconds: float,
+                    threads: int, harness_seconds: float, flops: float | None = None) -> dict:
+    """extra_info of a model case from its timed calls (seconds per call of k steps); ``flops``:
+    the model's FLOPs per step (its ``spec.flops``), None if the model gives none."""
+    _, m, _ = quartiles(call_seconds)
+    sps = m / k
+    config = dict(case.config)
+    return {
+        "kind": MODEL_KIND, "model": case.model, "tier": case.tier,
+        "backend": case.backend, "variant": case.variant, "device": case.device, "dtype": case.dtype,
+        "config": config, "config_id": config_tag(case.config), "optimizer": case.optimizer,
+        "steps_per_call": k, "seconds_per_step": sps, "steps_per_second": 1 / sps,
+        "samples_per_second": config.get("batch", 1) / sps,
+        "flops_per_step": flops, "flops_per_second": flops / sps if flops else None,
+        "compile_seconds": compile_seconds, "floor_seconds_per_step": None, "floor_ratio": None,
+        "threads": threads, "iqr_over_median": iqr_over_median(call_seconds),
+        "harness_fraction": harness_seconds / m, "round_seconds": [c / k for c in call_seconds],
+    }
+
+
+ROOFLINE_BASIS = ("flops_per_step (the model's spec.flops) / the fastest framework's floor rate on "
+                  "this device and config (its fused pass over the step's matmuls, flops_per_step / "
+                  "floor_seconds_per_step): a measured matmul rate, not a peak figure")
+
+
+def add_model_rooflines(infos: list[dict]) -> list[dict]:
+    """Fill, in place, every model-throughput info that has flops_per_step and its paired floor:
+      floor_flops_per_second   flops_per_step / its own floor's seconds per pass (that framework's rate)
+      matmul_flops_per_second  the fastest such rate of any framework, same model, device, dtype, config
+      roofline_seconds_per_step = flops_per_step / matmul_flops_per_second; roofline_ratio = the
+      step / it (>= 1 unless a step beats every floor); floor_ratio_best = the step / the fastest floor
+    None where a figure is missing. Other kinds pass through untouched."""
+    rate: dict[tuple, float] = {}
+    key = lambda i: (i.get("model"), i.get("device"), i.get("dtype"), i.get("config_id"))  # noqa: E731
+    mine = [i for i in infos if i.get("kind") == MODEL_KIND]
+    for i in mine:
+        f, fl = i.get("flops_per_step"), i.get("floor_seconds_per_step")
+        i["floor_flops_per_second"] = f / fl if f and fl else None
+        if i["floor_flops_per_second"]:
+            rate[key(i)] = max(rate.get(key(i), 0.0), i["floor_flops_per_second"])
+    for i in mine:
+        r, f = rate.get(key(i)), i.get("flops_per_step")
+        i["matmul_flops_per_second"] = r
+        i["roofline_seconds_per_step"] = f / r if r and f else None
+        i["roofline_ratio"] = i["seconds_per_step"] / i["roofline_seconds_per_step"] if r and f else None
+        i["floor_ratio_best"] = i["roofline_ratio"]  # the same figure: the fastest floor's time is the roofline's
+        i["roofline_basis"] = ROOFLINE_BASIS
+    return infos
 
 # ----------------------------------------------------------------------------------- the summary
 
@@ -495,6 +632,7 @@ def summary_lines(infos: list[dict], skipped: list[tuple[str, str]] = (), others
                     cells.append(f"{b}-{i['variant']} {_us(i['seconds_per_step'])} ({_x(i.get('machine_floor_ratio'))})")
             out.append(f"  {key[0]} {DTYPE_TAG[key[1]]} n={key[2]} {key[3]} E={key[4]}: " + ", ".join(cells))
         out.append("  where each step's time goes: paritybench explain <this run's JSON>")
+    out += model_summary_lines(infos)
     if skipped:
         out.append(f"skipped: {len(skipped)} cases")
         reasons = {}
@@ -511,4 +649,40 @@ def summary_lines(infos: list[dict], skipped: list[tuple[str, str]] = (), others
             kinds.setdefault(str(info.get("kind", "?")), []).append((med, name))
         out.append("other kinds (not in the table; their own tables above): " + ", ".join(
             f"{k}: {len(v)} cases, slowest {max(v)[1]} {max(v)[0]:.3g} s/call" for k, v in kinds.items()))
+    return out
+
+
+def model_fastest(infos: list[dict], backend: str, key: tuple) -> dict | None:
+    """The model-throughput info of ``backend`` with the least seconds_per_step for key
+    (model, device, dtype, config_id, optimizer)."""
+    rows = [i for i in infos if i.get("kind") == MODEL_KIND and i["backend"] == backend and _model_key(i) == key]
+    return min(rows, key=lambda i: i["seconds_per_step"]) if rows else None
+
+
+def _model_key(i: dict) -> tuple:
+    return i["model"], i["device"], i["dtype"], i["config_id"], i["optimizer"]
+
+
+def model_summary_lines(infos: list[dict]) -> list[str]:
+    """Per model: one line per (device, dtype, config, optimizer): the fastest variant of each
+    framework, us/step, / its own floor (paired), jax/torch, numpy's step, and the fastest step
+    against the roofline (``add_model_rooflines``)."""
+    rows = [i for i in infos if i.get("kind") == MODEL_KIND]
+    out = []
+    for model in sorted({i["model"] for i in rows}):
+        out.append(f"{model}: us/step (median), fastest variant per framework (x own floor: its fused "
+                   "pass over the step's matmuls); roofline: the model's FLOPs at the fastest floor's rate")
+        for key in sorted({_model_key(i) for i in rows if i["model"] == model}):
+            t, j, r = (model_fastest(rows, b, key) for b in ("torch", "jax", "reference"))
+            cells = [f"{b}-{i['variant']} {_us(i['seconds_per_step'])} ({_x(i.get('floor_ratio'))} fl)"
+                     for b, i in (("torch", t), ("jax", j)) if i is not None]
+            if t and j:
+                cells.append(f"jax/torch {_x(j['seconds_per_step'] / t['seconds_per_step'])}")
+            if r:
+                cells.append(f"numpy {_us(r['seconds_per_step'])}")
+            best = min((i for i in (t, j, r) if i), key=lambda i: i["seconds_per_step"])
+            if best.get("roofline_ratio"):
+                cells.append(f"fastest {_x(best['roofline_ratio'])} roofline "
+                             f"({best['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s measured)")
+            out.append(f"  {key[1]} {DTYPE_TAG[key[2]]} {key[3]} {key[4]}: " + ", ".join(cells))
     return out

@@ -12,7 +12,9 @@ default tier's figures untouched. Agreement: how many cases ended as the float64
 and for those that did not, why: chaos (the ensembles agree) or disagreement. Time to train
 (paritybench/time_to_train.py): for the seed's run (n = 1e3, 100 steps) or the user's, each
 framework's fastest variant end to end, cold and warm, beside the per-step answer, and the
-break-even steps of each compiled variant.
+break-even steps of each compiled variant. Models other than the seed (impls/models; cases with
+extra_info 'model', paritybench/model_results.py): per model and config the same per-step answer,
+the fastest step against its roofline, the agreement runs and the time to solve, after the seed's.
 """
 from __future__ import annotations
 
@@ -92,6 +94,8 @@ def answer(run: Run, n: int | None = None, steps: int | None = None) -> dict:
         if asked:
             raise
         out["time_to_train"] = {"n": size, "steps": count, "device": "cpu", "dtype": "float32", "lacks": str(e)}
+    from . import model_results  # the models under impls/contract.py, beside the seed's figures
+    out["models"] = model_results.answer(run)
     ag = run.of_kind("agreement")
     if ag:
         differ = [c for c in ag if c.get("outcome") != c.get("reference_outcome")]
@@ -123,6 +127,8 @@ def lines(ans: dict) -> list[str]:
     head = (f"paritybench answer: {ans.get('cpu') or '?'}, {ans.get('threads')} thread(s), "
             f"{ans.get('processes')} process(es) per case")
     out = [head + (f"; PARTIAL RUN: interrupted, {ans['not_run']} cases not run" if ans["partial"] else "")]
+    if ans.get("models"):  # more than the seed's model in the run: each named
+        out.append("  seed, sin(w x)^2 (one weight):")
     for r in ans["bands"][:6]:
         t, j = r.get("torch"), r.get("jax")
         where = f"{r['device']} n={power10(r['n'])} ({r['band']})"
@@ -157,5 +163,8 @@ def lines(ans: dict) -> list[str]:
     if ans.get("time_to_train"):
         from .time_to_train import lines as ttt_lines
         out += ttt_lines(ans["time_to_train"])
+    if ans.get("models"):
+        from . import model_results
+        out += model_results.lines(ans["models"])
     out.append(f"  JSON: {ans['file']}  (detail: paritybench compare {Path(ans['file']).name})")
     return out

@@ -6,7 +6,7 @@ A result file is read once, never written. Every defect is one line, ``ValueErro
 Per case the suite uses ``stats`` (seconds per timed call: median, q1, q3, iqr, min, rounds) and
 ``extra_info``; ``steps_per_call`` (throughput) or ``passes_per_call`` (floor) turn seconds per call
 into seconds per step. Kinds: "throughput", "tuned" (the tuned tier's steps, docs/gap.md), "floor",
-"op" (a building block of the step, per pass like a floor), "agreement"; anything else is "other".
+"op" (a building block of the step, per pass like a floor), "agreement", a model's "model-throughput", "model-agreement" and "time-to-solve" (paritybench/model_results.py); anything else is "other".
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from pathlib import Path
 ALLOWED = "a pytest-benchmark JSON file (format 3.x to 5.x, as written by --benchmark-json)"
 TOP_KEYS = ("machine_info", "commit_info", "benchmarks", "datetime", "version")
 STAT_KEYS = ("median", "q1", "q3", "iqr", "min", "max", "mean", "rounds")
-KINDS = ("throughput", "tuned", "floor", "op", "agreement")
+KINDS = ("throughput", "tuned", "floor", "op", "agreement",
+         "model-throughput", "model-agreement", "time-to-solve")  # the last three: paritybench/model_results.py
 PASS_KINDS = ("floor", "op")  # seconds per pass (passes_per_call), the others per step
 
 
