@@ -154,3 +154,15 @@ def run(a: str, b: str, profile: str, expr: str | None, out: Path, processes: in
             json.dump(doc, f, indent=1)
         written.append(path)
     return written[0], written[1]
+
+
+def save_verdicts(out: Path, d) -> Path:
+    """``out``/verdicts.json (new): compare's verdict, change, threshold and resolution per case of
+    B against A, and the run's resolution summary (``compare.resolution_summary``)."""
+    path = out / "verdicts.json"
+    doc = {"basis": d.basis, "header": d.header, "regressions": d.regressions, "resolution": d.resolution,
+           "rows": [{"case": r.case, "verdict": r.verdict, "effect": r.effect, "p": r.p,
+                     "threshold": r.threshold, "resolution": r.resolution, "why": r.why} for r in d.rows]}
+    with open(path, "x") as f:  # never overwrite
+        json.dump(doc, f, indent=1)
+    return path

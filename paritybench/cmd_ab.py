@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import ab, compare, render, resultfile
 from . import verdict as V
-from .cmd_compare import _alpha, _emit, _fraction
+from .cmd_compare import _alpha, _emit, _fraction, resolution_lines
 
 PROFILES = ("quick", "default", "full")
 
@@ -30,9 +30,10 @@ def add_parser(sub) -> None:
     p.add_argument("--plant-b", default=None, metavar="CASE_ID=FACTOR",
                    help="slow those cases down for real on side B only (to test the gate)")
     p.add_argument("--threshold", default=V.MIN_EFFECT, type=_fraction, metavar="PCT",
-                   help=f"smallest change that counts (default {100 * V.MIN_EFFECT:.0f}%%)")
+                   help=f"the floor of every case's threshold, which follows from its noise (default "
+                        f"{100 * V.MIN_EFFECT:.0f}%%)")
     p.add_argument("--alpha", default=V.ALPHA, type=_alpha, metavar="P",
-                   help=f"significance level of the rank test per case (default {V.ALPHA:g})")
+                   help=f"false verdicts per case-comparison, both directions (default {V.ALPHA:g})")
     p.set_defaults(run=run)
 
 
@@ -63,8 +64,10 @@ def run(args) -> int:
     rules = V.Rules(alpha=args.alpha, min_effect=args.threshold)
     d = compare.compare_runs(resultfile.load(str(pa), "A"), resultfile.load(str(pb), "B"), rules)
     verdicts = [r for r in d.rows if r.verdict in ("slower", "faster")]
-    footer = [f"B against A: {len(d.rows)} cases, {len(verdicts)} verdicts (slower or faster); "
-              + (f"REGRESSION ({len(d.regressions)}):" if d.regressions else "no regression")]
-    footer += [f"  {line}" for line in d.regressions] + [f"A: {pa}", f"B: {pb}"]
+    saved = ab.save_verdicts(out, d)
+    footer = resolution_lines(d)
+    footer += [f"B against A: {len(d.rows)} cases, {len(verdicts)} verdicts (slower or faster); "
+               + (f"REGRESSION ({len(d.regressions)}):" if d.regressions else "no regression")]
+    footer += [f"  {line}" for line in d.regressions] + [f"A: {pa}", f"B: {pb}", f"verdicts: {saved}"]
     _emit(render.render(compare.diff_tables(d), "terminal", d.header, footer))
     return 1 if d.regressions else 0

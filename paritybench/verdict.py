@@ -227,7 +227,7 @@ def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dic
         sr, dfr = 0.0, math.inf
         source += ", one interleaved run"
     elif isinstance(prior.get("sd_run"), (int, float)):
-        sr, dfr = float(prior["sd_run"]), float(prior.get("df_run") or 1)
+        sr, dfr = float(prior["sd_run"]), float(prior["df_run"]) if prior.get("df_run") else math.inf
         source += f", run-to-run from the noise profile ({prior.get('runs')} runs)"
     else:
         sr, dfr = DEFAULT_RUN_SD, math.inf
@@ -386,8 +386,9 @@ MIN_RUN_SD = 0.005  # a profile's run-to-run sd is at least this (its estimate f
 def profile_entry(runs: list[list[list[float]]]) -> dict | None:
     """A case's noise from several runs of one commit, each a list of processes' rounds (seconds or
     ratios): the pooled between-process sd of the log process medians within runs, and the
-    run-to-run sd of the runs' means beyond what the processes explain (moment estimate, at least
-    MIN_RUN_SD). None with fewer than 2 runs."""
+    run-to-run sd of the runs' means beyond what the processes explain (moment estimate with R - 1
+    degrees of freedom; below MIN_RUN_SD, MIN_RUN_SD taken as known: df_run None). None with fewer
+    than 2 runs."""
     runs = [[[math.log(v) for v in p] for p in r] for r in runs if r]
     if len(runs) < 2:
         return None
@@ -397,9 +398,11 @@ def profile_entry(runs: list[list[list[float]]]) -> dict | None:
     means = [mean(m) for m in meds]
     vr = sum((x - mean(means)) ** 2 for x in means) / (len(means) - 1)
     inv_p = mean([1 / len(m) for m in meds])
-    sd_run = max(MIN_RUN_SD, math.sqrt(max(0.0, vr - vp * inv_p)))
+    est = math.sqrt(max(0.0, vr - vp * inv_p))
+    # below the floor the floor is an assumption, not an estimate: it carries no degrees of freedom' doubt
+    sd_run, df_run = (est, len(runs) - 1) if est > MIN_RUN_SD else (MIN_RUN_SD, None)
     return {"runs": len(runs), "processes": [len(m) for m in meds], "sd_process": math.sqrt(vp),
-            "df_process": dfp, "sd_run": sd_run, "df_run": len(runs) - 1,
+            "df_process": dfp, "sd_run": sd_run, "df_run": df_run, "sd_run_estimate": est,
             "sd_run_means": math.sqrt(vr)}
 
 

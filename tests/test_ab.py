@@ -55,24 +55,30 @@ def test_bad_input_is_one_line_exit_2_before_anything_is_timed(tmp_path, capsys,
 
 def test_an_a_a_gives_no_verdict_and_a_slowdown_planted_on_one_side_is_caught(tmp_path):
     out = tmp_path / "ab"
-    cmd = [PY, "-m", "paritybench", "ab", "--a", PY, "--b", PY, "--processes", "2", "--out", str(out),
+    # 3 processes a side: the per-case threshold rests on Student's t with 4 degrees of freedom (2 a
+    # side would leave 2: a threshold near 2x for a 3% process spread)
+    cmd = [PY, "-m", "paritybench", "ab", "--a", PY, "--b", PY, "--processes", "3", "--out", str(out),
            "-k", f"{PLANTED} or {UNTOUCHED}", "--plant-b", f"{PLANTED}=2"]
     p = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600)
     assert p.returncode == 1, p.stdout + p.stderr
     assert f"B against A: 2 cases, 1 verdicts (slower or faster); REGRESSION (1):" in p.stdout, p.stdout
     assert f"  {PLANTED}: slower" in p.stdout  # caught; the A/A half (same Python) has no verdict
     assert "same machine: CPU, ISA, capability, threads and versions match" in p.stdout
+    assert "noise: both sides ran interleaved in one run" in p.stdout and "\nresolution: median " in p.stdout
+    saved = json.loads((out / "verdicts.json").read_text())
+    assert saved["resolution"]["cases"] == 2 and {r["case"] for r in saved["rows"]} == {PLANTED, UNTOUCHED}
+    assert all(r["resolution"] > 0 for r in saved["rows"])
     for side in ("a", "b"):
         doc = json.loads((out / f"{side}.json").read_text())
         ab = doc["paritybench"]["ab"]
-        assert ab["side"] == side.upper() and ab["processes"] == 2 and len(ab["raw"]) == 2
+        assert ab["side"] == side.upper() and ab["processes"] == 3 and len(ab["raw"]) == 3
         assert ab["planted"] == (f"{PLANTED}=2" if side == "b" else None)
         case = next(b for b in doc["benchmarks"] if b["extra_info"].get("kind") == "throughput"
                     and b["extra_info"]["n"] == 1000)
-        assert len(case["extra_info"]["process_round_seconds"]) == 2  # one list per process
+        assert len(case["extra_info"]["process_round_seconds"]) == 3  # one list per process
         assert doc["machine_info"]["jax"] and doc["machine_info"]["torch"]  # each side's own versions
     logs = sorted(p.name for p in (out / "raw").iterdir())
-    assert logs == ["a0.json", "a0.log", "a1.json", "a1.log", "b0.json", "b0.log", "b1.json", "b1.log"]
+    assert logs == sorted(f"{s}{i}.{x}" for s in "ab" for i in range(3) for x in ("json", "log"))
 
 
 def test_merge_keeps_one_list_per_process_and_the_median_per_step_when_k_differs(tmp_path):

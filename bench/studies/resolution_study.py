@@ -16,16 +16,21 @@ phase and with each span drawn from [0.5, 1.5] x its mean: a shared runner's nei
 
 What ``analyze`` computes (``figures``), every comparison by ``compare.compare_runs`` with its
 defaults:
-  splits   each run with 8 or more processes: every split of its first 8 processes into 4 against
-           4 (35 splits; the two halves of a split are exchangeable under A/A). The splits share
-           processes, so they are dependent case-sets: each process is in every split; any two
-           splits share 2 or 3 processes a side (or swap sides). They measure the false rate of a
-           comparison whose two sides ran in the same run (as ``paritybench ab``'s A/A does), not
-           the run-to-run drift.
-  pairs    every pair of A/A runs with 4 processes (disjoint pairs are independent case-sets;
-           consecutive ones share a run), quiet and beside the hog separately.
-  plants   each planted run against every A/A run of the same condition (quiet or hog): per case,
-           detected = called 'slower'; per size (n = 1e3 / n >= 1e5) and factor, the rate.
+  splits   each run with 8 processes: its 7 replica processes (the pytest process, process 0, is
+           left out: it is not exchangeable with the replicas, its ratio differs from theirs by up to
+           15% in some cases) split every way into 4 against 3 (35 splits), judged as one interleaved
+           run (no run-to-run term, as ``paritybench ab``'s A/A). The splits share processes, so they
+           are dependent case-sets: any two share at least 1 process a side or swap them. They
+           measure the false rate of a comparison whose two sides ran in the same run, not the
+           run-to-run drift.
+  pairs    separate A/A runs with 4 processes, judged with the committed noise profile of the
+           machine kind where it was not fit to them: the study's own 4-process runs against each
+           other and against the first 4 processes of its 8-process run (a run of the default kind:
+           the pytest process and 3 replicas); and, with ``--cv DIR``, each disjoint pair (aa0,
+           aa1), (aa2, aa3) of the committed gate studies judged with a profile built from the
+           other runs given (leave-one-pair-out), quiet and beside the hog separately.
+  plants   each planted run against every A/A 4-process run of the same condition (quiet or hog):
+           per case, detected = called 'slower'; per size (n = 1e3 / n >= 1e5) and factor.
 Intervals: Clopper-Pearson 95% on the false calls per case-comparison (a bound that treats the
 case-comparisons as independent; the split ones are not, see above).
 """
@@ -144,25 +149,24 @@ def bench_run(out: Path, name: str, processes: int, plant_all: float | None, hog
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval of k successes in n (bisection on the binomial tail)."""
+    """Exact binomial interval of k successes in n: the beta quantiles Beta(k, n - k + 1) at
+    (1 - level)/2 and Beta(k + 1, n - k) at (1 + level)/2 (bisection on stats' incomplete beta)."""
+    from paritybench.stats import _betai
     if n == 0:
         return 0.0, 1.0
     a = (1 - level) / 2
 
-    def tail_ge(p):  # P(X >= k)
-        return sum(math.comb(n, i) * p**i * (1 - p)**(n - i) for i in range(k, n + 1))
-
-    def solve(f, target):
+    def quantile(x, y, q):
         lo, hi = 0.0, 1.0
-        for _ in range(60):
+        for _ in range(80):
             mid = (lo + hi) / 2
-            if f(mid) < target:
+            if _betai(x, y, mid) < q:
                 lo = mid
             else:
                 hi = mid
         return (lo + hi) / 2
-    lo = 0.0 if k == 0 else solve(tail_ge, a)
-    hi = 1.0 if k == n else solve(lambda p: 1 - tail_ge(p) + (math.comb(n, k) * p**k * (1 - p)**(n - k)), 1 - a)
+    lo = 0.0 if k == 0 else quantile(k, n - k + 1, a)
+    hi = 1.0 if k == n else quantile(k + 1, n - k, 1 - a)
     return lo, hi
 
 
@@ -172,14 +176,14 @@ def _subset(run, idx):
     import dataclasses
     cases = {}
     for k, c in run.cases.items():
-        e = c.extra
+        e = c.info
         if c.kind in ("throughput", "tuned") and isinstance(e.get("process_paired_ratios"), list) \
                 and len(e["process_paired_ratios"]) > max(idx):
             e = copy.copy(e)
             for f in ("process_paired_ratios", "process_round_seconds", "process_peak_rss_increase_bytes"):
                 if isinstance(e.get(f), list) and len(e[f]) > max(idx):
                     e[f] = [e[f][i] for i in idx]
-            c = dataclasses.replace(c, extra=e)
+            c = dataclasses.replace(c, info=e)
         cases[k] = c
     return dataclasses.replace(run, cases=cases)
 
@@ -192,31 +196,46 @@ def _calls(diff) -> dict:
             "resolution": diff.resolution}
 
 
-def figures(d: Path) -> dict:
-    """The study's figures from the runs in ``d``, judged by today's gate (module docstring)."""
+def figures(d: Path, cv_dirs=(), profile=None) -> dict:
+    """The study's figures from the runs in ``d``, judged by today's gate (module docstring);
+    ``profile``: the noise profile for the separate-run pairs (default: the committed one)."""
     from paritybench import compare, resultfile
+    from paritybench import verdict as V
     metas = {p.name[:-len(".meta.json")]: json.loads(p.read_text()) for p in sorted(d.glob("*.meta.json"))}
     runs = {n: resultfile.load(d / f"{n}.json", "run") for n in metas if (d / f"{n}.json").is_file()}
     cond = lambda m: "hog" if m.get("hog") else "quiet"
-    out = {"runs": {n: metas[n] for n in runs}, "splits": [], "pairs": [], "plants": []}
+    out = {"runs": {n: metas[n] for n in runs}, "splits": [], "pairs": [], "plants": [],
+           "profile": (profile or {}).get("path")}
+    for n in [n for n in runs if metas[n]["processes"] >= 8]:  # its first 4 processes: a default run
+        runs[f"{n}[0:4]"] = _subset(runs[n], (0, 1, 2, 3))
+        metas[f"{n}[0:4]"] = {**metas[n], "processes": 4}
     for n, r in runs.items():
         m = metas[n]
         if m["processes"] >= 8 and not m.get("plant_all"):
-            for left in itertools.combinations(range(8), 4):
-                if 0 not in left:
-                    continue  # each split once (left holds process 0)
-                right = tuple(i for i in range(8) if i not in left)
-                g = _calls(compare.compare_runs(_subset(r, left), _subset(r, right)))
+            for left in itertools.combinations(range(1, 8), 4):
+                right = tuple(i for i in range(1, 8) if i not in left)
+                g = _calls(compare.compare_runs(_subset(r, left), _subset(r, right), profile=profile, same_run=True))
                 out["splits"].append({"run": n, "condition": cond(m), "old": left, "new": right, **g})
     aa = [n for n in runs if metas[n]["processes"] == 4 and not metas[n].get("plant_all")]
     for x, y in itertools.combinations(aa, 2):
-        if cond(metas[x]) != cond(metas[y]):
+        if cond(metas[x]) != cond(metas[y]) or x.split("[")[0] == y.split("[")[0]:
             continue
-        g = _calls(compare.compare_runs(runs[x], runs[y]))
+        g = _calls(compare.compare_runs(runs[x], runs[y], profile=profile))
         out["pairs"].append({"old": x, "new": y, "condition": cond(metas[x]), **g})
+    for cv in cv_dirs:
+        pool = {f"{Path(c).name}/{p.stem}": resultfile.load(p, "run") for c in cv_dirs
+                for p in sorted(Path(c).glob("aa*.json"))}
+        for x, y in (("aa0", "aa1"), ("aa2", "aa3")):
+            kx, ky = f"{Path(cv).name}/{x}", f"{Path(cv).name}/{y}"
+            if kx not in pool or ky not in pool:
+                continue
+            others = [r for k, r in pool.items() if k not in (kx, ky)]
+            prof = {**V.build_profile(others), "path": f"leave-one-pair-out ({len(others)} runs)"}
+            g = _calls(compare.compare_runs(pool[kx], pool[ky], profile=prof))
+            out["pairs"].append({"old": kx, "new": ky, "condition": "quiet", "cv": True, **g})
     for p in [n for n in runs if metas[n].get("plant_all")]:
         for x in [n for n in aa if cond(metas[n]) == cond(metas[p])]:
-            diff = compare.compare_runs(runs[x], runs[p])
+            diff = compare.compare_runs(runs[x], runs[p], profile=profile)
             rows = []
             for r in diff.rows:
                 c = runs[p].cases.get(next((k for k, c in runs[p].cases.items() if c.kind in ("throughput", "tuned")
@@ -227,6 +246,21 @@ def figures(d: Path) -> dict:
                              "verdict": r.verdict, "effect": r.effect, "resolution": r.resolution})
             out["plants"].append({"old": x, "new": p, "factor": metas[p]["plant_all"], "condition": cond(metas[p]),
                                   "rows": rows})
+    return out
+
+
+def resolution_lines(f: dict) -> list[str]:
+    """Per quiet separate-run pair: its resolution line, and how many step cases (default tier) at
+    n >= 1e5 resolve 5% and 10%, and at n = 1e3 10%."""
+    out = []
+    for g in [g for g in f["pairs"] if g["condition"] == "quiet"]:
+        per = g["resolution"].get("per_case", {})
+        default = {c: e["resolution"] for c, e in per.items() if "-tuned-" not in c}
+        big = [v for c, v in default.items() if "-n100000-" in c or "-n1000000-" in c]
+        small = [v for c, v in default.items() if "-n1000-" in c]
+        out.append(f"{g['old']} -> {g['new']}: {g['resolution'].get('line')}; default-tier steps at n >= 1e5: "
+                   f"{sum(v <= 0.05 for v in big)} of {len(big)} resolve 5%, {sum(v <= 0.10 for v in big)} resolve "
+                   f"10%; at n = 1e3: {sum(v <= 0.10 for v in small)} of {len(small)} resolve 10%")
     return out
 
 
@@ -273,6 +307,8 @@ def main(argv=None) -> int:
     r.add_argument("--select", default=None, help="pytest -k expression")
     a = sub.add_parser("analyze", help="the figures of the runs in DIR, judged by today's gate")
     a.add_argument("dir")
+    a.add_argument("--cv", nargs="*", default=[], metavar="DIR",
+                   help="committed gate-study directories whose disjoint A/A pairs are judged leave-one-pair-out")
     args = ap.parse_args(argv)
     if args.cmd == "run":
         if args.plant_all is not None and not 1 < args.plant_all <= 10:
@@ -284,8 +320,13 @@ def main(argv=None) -> int:
         bench_run(out, args.name, args.processes, args.plant_all, args.hog, args.select)
         return 0
     d = Path(args.dir)
-    f = figures(d)
-    doc = {"figures": f, "summary": summary(f), "when": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())}
+    from paritybench import resultfile
+    from paritybench import verdict as V
+    first = sorted(d.glob("*.json"))
+    profile = V.find_profile(resultfile.load(next(p for p in first if ".meta" not in p.name and "study-" not in p.name), "run"))
+    f = figures(d, args.cv, profile)
+    doc = {"figures": f, "summary": summary(f), "profile": (profile or {}).get("path"), "cv": args.cv,
+           "resolution": resolution_lines(f), "when": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())}
     path = d / f"study-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.json"
     with open(path, "x") as fh:
         json.dump(doc, fh, indent=1)
