@@ -1,7 +1,15 @@
 """`paritybench train`: one configuration, every chosen backend/variant, one line each.
 
+``--model`` picks the model (impls/models): "seed" (the default) or "sparse-parity".
+
 Defaults are the seed's setup: n = 1000, x_max = 1000, seed 0, sgd, lr 4e-4, w0 1.5, 100 steps,
 float32, cpu, every available backend with every variant.
+
+With ``--model sparse-parity`` (Barak et al. 2022): n_bits 30, k 3, width 1000, batch 32, sgd lr
+0.1, weight decay 0.01 (the paper's), a budget of 20,000 steps scored every 100 on held-out data,
+float32, cpu. The numpy float64 reference always runs first: it is the baseline of every run's
+horizon; each run stops at its first solved score (impls/models/run.py, impls/models/outcome.py).
+Options of one model given with the other are refused (one line, exit 2) before anything trains.
 
 ``--processes P`` (P > 1) trains torch and JAX data parallel on P local processes each
 (impls/launch.py: torch.distributed with gloo, jax.distributed with gloo collectives; torch
@@ -19,48 +27,69 @@ import time
 import numpy as np
 
 from impls import data as datamod
-from impls import methods, metrics, registry
+from impls import methods, metrics, models, registry
 from impls.outcome import classify, horizon, part_tol
 from impls.spec import DTYPES, LOSSES, OPTIMIZERS, Problem, Recipe, canonical_device, invalid
 
 from .files import check_new, write_new
 
 
+SEED_ONLY = {  # dest -> default: the seed's own options (absent from args unless given)
+    "n": 1000, "x_max": 1000, "method": "plain", "schedule": None, "loss": "mse", "w0": [1.5],
+    "data": None, "save_data": None, "processes": 1, "shard": "data", "timeout": 300.0,
+}
+MODEL_ONLY = ("n_bits", "k", "width", "batch", "weight_decay", "eval_every")  # --model sparse-parity
+SEED_STEPS = 100
+MODEL_STEPS = 20_000  # sparse parity's budget: n = 30, k = 3 solves in ~1,100-1,400 steps (seeds 0, 1)
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train one configuration with every chosen backend",
                        description=__doc__)
+    S = argparse.SUPPRESS  # a model's own options: absent unless given, so the other model can refuse them
+    p.add_argument("--model", default="seed", help="seed (default) or sparse-parity (impls/models)")
     p.add_argument("--backend", nargs="+", metavar="NAME",
                    help="backends to run (" + ", ".join(registry.BACKENDS) + "); default: all available")
     p.add_argument("--variant", nargs="+", metavar="NAME",
                    help="variants to run: " + "; ".join(f"{b}: {', '.join(v)}" for b, v in registry.VARIANTS.items())
-                   + " (default: all of each backend)")
+                   + " (default: all of each backend; sparse-parity: torch eager, compiled; jax jit, scan)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or gpu (cuda and gpu are the same device)")
     p.add_argument("--dtype", default="float32", help=" or ".join(DTYPES))
-    p.add_argument("--n", type=_number(int), default=1000, help="training set size")
-    p.add_argument("--x-max", type=_number(int), default=1000, help="x drawn from [0, x_max)")
+    p.add_argument("--n", type=_number(int), default=S, help="training set size (seed; default 1000)")
+    p.add_argument("--x-max", type=_number(int), default=S, help="x drawn from [0, x_max) (seed; default 1000)")
     p.add_argument("--seed", type=_number(int), default=0)
     p.add_argument("--optimizer", default="sgd", help=", ".join(OPTIMIZERS))
     p.add_argument("--lr", type=_number(float), default=None,
-                   help="step size (default 4e-4); for --method curriculum eta = lr X^2 (default 1), scaled: 1")
-    p.add_argument("--method", default="plain", help="plain, scaled or curriculum (impls.methods)")
-    p.add_argument("--schedule", type=_number(int), nargs="+", metavar="X",
+                   help="step size (default 4e-4); for --method curriculum eta = lr X^2 (default 1), scaled: 1; "
+                        "sparse-parity: 0.1")
+    p.add_argument("--method", default=S, help="plain, scaled or curriculum (impls.methods; seed)")
+    p.add_argument("--schedule", type=_number(int), nargs="+", metavar="X", default=S,
                    help="curriculum ranges, increasing, last <= x_max (default: derived from w0 and x_max)")
     p.add_argument("--momentum", type=_number(float), default=0.9, help="for --optimizer momentum")
     p.add_argument("--nesterov", action="store_true", help="for --optimizer momentum")
-    p.add_argument("--loss", default="mse", help=" or ".join(LOSSES))
-    p.add_argument("--w0", type=_number(float), nargs="+", default=[1.5],
-                   help="initial weight; several values train an ensemble")
-    p.add_argument("--steps", type=_number(int), default=100)
-    p.add_argument("--data", metavar="FILE.npz", help="train on arrays x and y of this file")
-    p.add_argument("--save-data", metavar="FILE.npz", help="write the training data here (new file)")
+    p.add_argument("--loss", default=S, help=" or ".join(LOSSES) + " (seed)")
+    p.add_argument("--w0", type=_number(float), nargs="+", default=S,
+                   help="initial weight; several values train an ensemble (seed; default 1.5)")
+    p.add_argument("--steps", type=_number(int), default=None,
+                   help=f"steps (seed: default {SEED_STEPS}); sparse-parity: the budget (default {MODEL_STEPS})")
+    p.add_argument("--data", metavar="FILE.npz", default=S, help="train on arrays x and y of this file (seed)")
+    p.add_argument("--save-data", metavar="FILE.npz", default=S, help="write the training data here (new file; seed)")
     p.add_argument("--json", metavar="FILE", help="write the problem, recipe and runs here (new file)")
-    p.add_argument("--processes", type=_number(int), default=1,
-                   help="P > 1: torch and jax data parallel on P local processes each (docs/scale.md)")
-    p.add_argument("--shard", default="data",
+    p.add_argument("--processes", type=_number(int), default=S,
+                   help="P > 1: torch and jax data parallel on P local processes each (docs/scale.md; seed)")
+    p.add_argument("--shard", default=S,
                    help="with --processes: data (split x, y; torch eager, jax jit) or ensemble (split "
                         "the E members of --w0; every variant)")
-    p.add_argument("--timeout", type=_number(float), default=300.0,
+    p.add_argument("--timeout", type=_number(float), default=S,
                    help="with --processes: seconds the P processes of one framework may take in all")
+    g = p.add_argument_group("--model sparse-parity")
+    g.add_argument("--n-bits", type=_number(int), default=S, help="input bits n (default 30)")
+    g.add_argument("--k", type=_number(int), default=S, help="secret bits k, 1 <= k <= n (default 3)")
+    g.add_argument("--width", type=_number(int), default=S, help="hidden units (default 1000)")
+    g.add_argument("--batch", type=_number(int), default=S, help="samples per step (default 32)")
+    g.add_argument("--weight-decay", type=_number(float), default=S, help="added to the gradient (default 0.01)")
+    g.add_argument("--eval-every", type=_number(int), default=S,
+                   help="steps between held-out scores, the resolution of steps-to-solve (default 100)")
     p.set_defaults(run=run)
 
 
@@ -118,6 +147,24 @@ def selected_runs(backends, variants, device, processes: int = 1,
 
 
 def run(args) -> int:
+    model = models.check_name(args.model)
+    given = set(vars(args))
+    wrong = [d for d in (MODEL_ONLY if model == "seed" else SEED_ONLY) if d in given]
+    if wrong:
+        other = "sparse-parity" if model == "seed" else "seed"
+        hint = "; sparse-parity's bits: --n-bits" if wrong[0] == "n" else ""
+        raise invalid(wrong[0], getattr(args, wrong[0]), f"only with --model {other} (this run: --model {model}{hint})")
+    if model != "seed":
+        return run_model(args, models.get(model))
+    for dest, default in SEED_ONLY.items():
+        if dest not in given:
+            setattr(args, dest, default)
+    if args.steps is None:
+        args.steps = SEED_STEPS
+    return run_seed(args)
+
+
+def run_seed(args) -> int:
     device = canonical_device(args.device)
     methods.check_method(args.method)
     if args.schedule is not None and args.method != "curriculum":
@@ -206,6 +253,122 @@ def run(args) -> int:
         write_new(args.json, json.dumps(doc, indent=1), field="json")
         print(f"wrote {args.json}")
     return 0
+
+
+# ---- --model NAME: a model under impls/contract.py (sparse parity) ----------------------------
+
+FRAMEWORK = {"torch": "torch", "jax": "jax"}
+
+
+def model_available(model, backend: str, device: str) -> tuple[bool, str]:
+    """(True, "") if ``model``'s ``backend`` runs on ``device`` here, else (False, why); imports it."""
+    if backend in FRAMEWORK and not registry.installed(FRAMEWORK[backend]):
+        return False, f"{FRAMEWORK[backend]} is not installed"
+    try:
+        module = models.get_backend(model, backend)
+    except ValueError as e:
+        return False, str(e).split("; allowed: ", 1)[-1]
+    check = getattr(module, "available", None)
+    return check(device) if check else (True, "")
+
+
+def model_runs(model, backends, variants, device: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(backend, variant) pairs of ``model`` to run and 'skipped: why' lines; names are checked
+    first (ValueError), availability after (it imports the frameworks)."""
+    names = backends or list(model.backends)
+    for b in names:
+        models.check_variant(model, b, None)  # unknown backend -> ValueError
+    if variants:
+        allowed = sorted({v for b in names for v in model.variants[b]})
+        for v in variants:
+            if v not in allowed:
+                raise invalid("variant", v, f"for backends {', '.join(names)} of model {model.name}: "
+                              f"one of {', '.join(allowed)}")
+    pairs, skipped = [], []
+    for b in names:
+        ok, why = model_available(model, b, "cpu" if b == "reference" else device)
+        if not ok:
+            if device != "cpu" and b != "reference":
+                raise invalid("device", device, f"cpu for backend {b} here ({why})")
+            skipped.append(f"{b}: skipped ({why})")
+            continue
+        pairs += [(b, v) for v in model.variants[b] if b == "reference" or not variants or v in variants]
+    if not any(b != "reference" for b, _ in pairs) and backends and "reference" not in backends:
+        raise invalid("backend", " ".join(names), "at least one backend that runs here: " + "; ".join(skipped))
+    return pairs, skipped
+
+
+def run_model(args, model) -> int:
+    """Train ``model`` with every chosen backend x variant; the numpy float64 reference first
+    (snapshots at every eval block: the baseline of each run's horizon). One line a run."""
+    from dataclasses import replace
+
+    from impls.contract import Optim, Train, _int
+    from impls.models import outcome as mo
+    from impls.models import run as mrun
+
+    device = canonical_device(args.device)
+    given = vars(args)
+    cfg = model.config(**{d: given[d] for d in model.parameters if d in given})
+    base = model.optim
+    optim = Optim(args.optimizer, lr=base.lr if args.lr is None else args.lr,
+                  weight_decay=given.get("weight_decay", base.weight_decay),
+                  momentum=args.momentum, nesterov=args.nesterov)
+    train = Train(optim, seed=args.seed, steps=MODEL_STEPS if args.steps is None else args.steps, dtype=args.dtype)
+    eval_every = _int("eval_every", given.get("eval_every", model.eval_every), 1, 10**8)
+    if args.json:  # every output checked before anything is imported or trained
+        check_new(args.json, field="json")
+    pairs, skipped = model_runs(model, args.backend, args.variant, device)
+    cfg_text = " ".join(f"{k}={v}" for k, v in mrun._config_dict(cfg).items())
+    print(f"model: {model.name} {cfg_text} seed={train.seed}  recipe: {optim.optimizer} lr={optim.lr:g} "
+          f"weight_decay={optim.weight_decay:g} budget={train.steps} steps {train.dtype}, scored every "
+          f"{eval_every} steps, stop at the first solved score, on {device}", flush=True)
+    ref_label = "reference-numpy float64"
+    ref = mrun.train(model, "reference", cfg, replace(train, dtype="float64"), "numpy", "cpu",
+                     eval_every, record_every=eval_every)
+    todo = [("reference", "numpy", "cpu", train.dtype)] if any(b == "reference" for b, _ in pairs) \
+        and train.dtype != "float64" else []
+    todo += [(b, v, device, train.dtype) for b, v in pairs if b != "reference"]
+    runs = [_model_line(ref, None, None, model)]
+    for b, v, dev, dtype in todo:
+        t = mrun.train(model, b, cfg, replace(train, dtype=dtype), v, dev, eval_every, record_every=eval_every)
+        hz = mo.horizon(t, ref, mo.PART_TOL)
+        runs.append(_model_line(t, hz, mo.common_steps(t, ref), model, ref_label))
+        t.snapshots.clear()  # the horizon is taken: keep only the reference's in memory
+    for line in skipped:
+        print(line)
+    print(f"horizon: the first scored step at which ||theta - theta_ref|| / ||theta_ref|| > {mo.PART_TOL:g}, "
+          f"theta every parameter of the run, theta_ref the {ref_label}'s (impls/models/outcome.py); "
+          "'never (to T)': within it at every step both runs reached, up to T")
+    if args.json:
+        doc = {"model": model.name, "config": mrun._config_dict(cfg), "train": train.to_dict(),
+               "eval_every": eval_every, "part_tol": mo.PART_TOL, "baseline": ref_label, "runs": runs}
+        write_new(args.json, json.dumps(doc, indent=1), field="json")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _model_line(t, hz, hz_to, model, ref_label: str = "") -> dict:
+    """Print one run's line; its JSON entry."""
+    from impls.models import outcome as mo
+
+    outcome, sts = mo.classify(t, model.solved)
+    last = max(t.scores) if t.scores else None
+    acc = t.scores[last] if last is not None else float("nan")
+    block = t.loss[-t.meta["eval_every"]:]
+    loss = float(np.mean(block)) if block.size else float("nan")
+    hz_text = "" if ref_label == "" else \
+        f"  horizon vs {ref_label}={'never (to ' + str(hz_to) + ')' if hz is None else hz}"
+    print(f"{t.label:<20} {t.device:<4} {t.dtype}  outcome={outcome:<8}  steps-to-solve="
+          f"{'-' if sts is None else sts:<6}  accuracy={acc * 100:.1f}%  loss={loss:.4f}  "
+          f"time={t.seconds:.3f}s{hz_text}", flush=True)
+    return {"backend": t.backend, "variant": t.variant, "device": t.device, "dtype": t.dtype,
+            "outcome": outcome, "steps_to_solve": sts, "accuracy": acc, "final_loss_mean": loss,
+            "stopped": t.meta["stopped"], "steps_run": t.meta["steps_run"], "seconds": t.seconds,
+            "prepare_seconds": t.meta["prepare_seconds"], "eval_seconds": t.meta["eval_seconds"],
+            "horizon": hz, "horizon_checked_to": hz_to,
+            "scores": [[int(k), float(v)] for k, v in sorted(t.scores.items())],
+            "loss": [float(v) for v in t.loss]}
 
 
 def _agreement(trajs, data, dtype: str) -> dict:
