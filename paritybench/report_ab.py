@@ -215,12 +215,14 @@ def block_resolution_study(run: Run) -> str:
             "| case-sets | condition | sets | case-comparisons | false slower | false faster | per 1,000 (95% CI) | sets with a false verdict (95% CI) | too noisy per set |",
             "|---|---|---|---|---|---|---|---|---|"]
     for key, e in s.items():
-        if not key.startswith(("splits_", "pairs_")):
+        if not key.startswith(("splits_", "pairs_", "ab_")):
             continue
         kind, cond = key.split("_", 1)
+        what = {"splits": "4 vs 3 splits of one 8-process run's replicas", "pairs": "separate runs",
+                "ab": "`paritybench ab` A/A (quick profile, 4 per side)"}[kind]
         lo, hi = e["false_per_1000_ci95"]
         slo, shi = e["sets_ci95"]
-        out.append(f"| {'4 vs 4 splits of one 8-process run' if kind == 'splits' else 'separate runs'} | {cond} | "
+        out.append(f"| {what} | {cond} | "
                    f"{e['case_sets']} | {e['case_comparisons']} | {e['false_slower']} | {e['false_faster']} | "
                    f"{e['false_per_1000']:.2f} ({lo:.2f}-{hi:.2f}) | {e['sets_with_a_false_call']} ({100 * slo:.0f}%-{100 * shi:.0f}%) | "
                    f"{e['too_noisy_per_set']:.1f} |")

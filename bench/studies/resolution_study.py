@@ -246,6 +246,12 @@ def figures(d: Path, cv_dirs=(), profile=None) -> dict:
                              "verdict": r.verdict, "effect": r.effect, "resolution": r.resolution})
             out["plants"].append({"old": x, "new": p, "factor": metas[p]["plant_all"], "condition": cond(metas[p]),
                                   "rows": rows})
+    for m in sorted(d.glob("*.ab.json")):
+        info = json.loads(m.read_text())
+        sub = d / info["name"]
+        if (sub / "a.json").is_file() and (sub / "b.json").is_file():
+            diff = compare.compare_runs(resultfile.load(sub / "a.json", "A"), resultfile.load(sub / "b.json", "B"))
+            out.setdefault("ab", []).append({**info, "condition": cond(info), **_calls(diff)})
     return out
 
 
@@ -268,8 +274,8 @@ def summary(f: dict) -> dict:
     """False calls per case-comparison and per case-set (with intervals) and detection rates."""
     s = {}
     for cond in ("quiet", "hog"):
-        for kind in ("splits", "pairs"):
-            sets = [g for g in f[kind] if g["condition"] == cond]
+        for kind in ("splits", "pairs", "ab"):
+            sets = [g for g in f.get(kind, []) if g["condition"] == cond]
             if not sets:
                 continue
             n = sum(g["cases"] for g in sets)
@@ -305,6 +311,13 @@ def main(argv=None) -> int:
     r.add_argument("--plant-all", type=float, default=None, metavar="F", help="plant F in every step case")
     r.add_argument("--hog", type=parse_hog, default=None, metavar="N:ON:OFF", help="a CPU hog beside the run")
     r.add_argument("--select", default=None, help="pytest -k expression")
+    b = sub.add_parser("ab", help="paritybench ab, A/A (this Python both sides), into DIR/NAME/")
+    b.add_argument("--out", required=True)
+    b.add_argument("--name", required=True)
+    b.add_argument("--profile", default="quick")
+    b.add_argument("--processes", type=int, default=4)
+    b.add_argument("--hog", type=parse_hog, default=None, metavar="N:ON:OFF")
+    b.add_argument("-k", dest="expr", default=None)
     a = sub.add_parser("analyze", help="the figures of the runs in DIR, judged by today's gate")
     a.add_argument("dir")
     a.add_argument("--cv", nargs="*", default=[], metavar="DIR",
@@ -318,6 +331,18 @@ def main(argv=None) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         bench_run(out, args.name, args.processes, args.plant_all, args.hog, args.select)
+        return 0
+    if args.cmd == "ab":
+        target = Path(args.out) / args.name
+        cmd = [sys.executable, "-m", "paritybench", "ab", "--a", sys.executable, "--b", sys.executable,
+               "--profile", args.profile, "--processes", str(args.processes), "--out", str(target)]
+        cmd += ["-k", args.expr] if args.expr else []
+        t0 = time.time()
+        with Hog(args.hog, seed=int(t0)):
+            rc = subprocess.run(cmd, cwd=ROOT, timeout=3600).returncode
+        (Path(args.out) / f"{args.name}.ab.json").write_text(json.dumps(
+            {"name": args.name, "hog": list(args.hog) if args.hog else None, "profile": args.profile,
+             "processes": args.processes, "k": args.expr, "exit": rc, "wall_seconds": round(time.time() - t0, 1)}, indent=1))
         return 0
     d = Path(args.dir)
     from paritybench import resultfile
