@@ -184,13 +184,13 @@ def process_test_possible(na: int, nb: int, rules: Rules) -> bool:
 
 
 def judge(old: Case, new: Case, rules: Rules, basis: str = "paired", prior: dict | None = None,
-          same_run: bool = False) -> Verdict:
+          same_run: bool = False, first_apart: bool = False) -> Verdict:
     """The rule of the module docstring on one basis (``prior``: the case's noise-profile entry)."""
     a, b = samples(old, basis), samples(new, basis)
     if a is None or b is None:
         which = "old" if a is None else "new"
         return Verdict("not gated", "-", None, None, f"no {basis} samples in the {which} file")
-    return judge_samples(a, b, rules, basis, prior, same_run)
+    return judge_samples(a, b, rules, basis, prior, same_run, first_apart)
 
 
 def _pooled_var(groups: list[list[float]], center) -> tuple[float, int]:
@@ -200,9 +200,27 @@ def _pooled_var(groups: list[list[float]], center) -> tuple[float, int]:
     return (ss / df if df > 0 else 0.0), df
 
 
+def _first_apart(ma: list[float], mb: list[float]) -> tuple[float, float, int]:
+    """(d, residual variance, df) of the additive model side + kind of process, where each side's
+    first process is of its own kind (the pytest process; the others are replicas): the least-squares
+    side effect with the kind as a block (weights n_A n_B / (n_A + n_B) per kind), and the residual
+    variance about the fitted cells, N - 3 degrees of freedom. Needs >= 3 processes a side."""
+    mean = lambda g: sum(g) / len(g)
+    ra, rb = ma[1:], mb[1:]
+    d0, dr = mb[0] - ma[0], mean(rb) - mean(ra)
+    w0, wr = 0.5, len(ra) * len(rb) / (len(ra) + len(rb))
+    d = (w0 * d0 + wr * dr) / (w0 + wr)
+    rss = sum((x - mean(ra)) ** 2 for x in ra) + sum((x - mean(rb)) ** 2 for x in rb)
+    rss += w0 * (d0 - d) ** 2 + wr * (dr - d) ** 2  # the kinds' effects differing between the sides
+    df = len(ma) + len(mb) - 3
+    return d, rss / df, df
+
+
 def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dict | None = None,
-          same_run: bool = False) -> Noise:
-    """The case's noise and resolution from its log rounds per process (module docstring)."""
+          same_run: bool = False, first_apart: bool = False) -> Noise:
+    """The case's noise and resolution from its log rounds per process (module docstring);
+    ``first_apart``: each side's first process is the pytest process, whose offset from the
+    replicas is a block of its own (``_first_apart``)."""
     na, nb = len(la), len(lb)
     mean = lambda g: sum(g) / len(g)
     dfw = sum(len(g) - 1 for g in la + lb)
@@ -212,9 +230,13 @@ def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dic
     med_sd = 1.2533 * sw / math.sqrt(m)  # the sd of a median of m rounds from the rounds' noise alone
     prior = prior or {}
     min_effect = rules.min_effect
-    if min(na, nb) >= 2:
+    if first_apart and min(na, nb) >= 3:
+        _, v, df1 = _first_apart([median(g) for g in la], [median(g) for g in lb])
+        sp, source = max(math.sqrt(v), med_sd), f"{na} + {nb} processes, the pytest process's offset apart"
+    elif min(na, nb) >= 2:
         v, df1 = _pooled_var([[median(g) for g in la], [median(g) for g in lb]], mean)
         sp, source = max(math.sqrt(v), med_sd), f"{na} + {nb} processes"
+    if min(na, nb) >= 2:
         ps, pdf = prior.get("sd_process"), prior.get("df_process")
         if isinstance(ps, (int, float)) and isinstance(pdf, (int, float)) and pdf > 0:
             pooled = math.sqrt((df1 * sp * sp + pdf * ps * ps) / (df1 + pdf))
@@ -242,15 +264,17 @@ def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dic
 
 
 def judge_samples(a: list[list[float]], b: list[list[float]], rules: Rules, basis: str,
-                  prior: dict | None = None, same_run: bool = False) -> Verdict:
-    """The rule on per-process samples, old ``a`` against new ``b``."""
+                  prior: dict | None = None, same_run: bool = False, first_apart: bool = False) -> Verdict:
+    """The rule on per-process samples, old ``a`` against new ``b`` (``first_apart``: ``noise``)."""
     if min(len(x) for x in a + b) < MIN_ROUNDS:
         return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds in a process")
     la = [[math.log(v) for v in x] for x in a]
     lb = [[math.log(v) for v in x] for x in b]
-    nz = noise(la, lb, rules, prior, same_run)
+    nz = noise(la, lb, rules, prior, same_run, first_apart)
     ma, mb = [median(x) for x in la], [median(x) for x in lb]
     d = sum(mb) / len(mb) - sum(ma) / len(ma)
+    if first_apart and min(len(ma), len(mb)) >= 3:
+        d = _first_apart(ma, mb)[0]  # the same as the plain difference when both sides have as many
     p = min(1.0, 2 * stats.t_sf(abs(d) / nz.se, nz.df)) if nz.se > 0 else (0.0 if d else 1.0)
     p_proc = stats.mann_whitney_exact(ma, mb)[1] if process_test_possible(len(a), len(b), rules) else None
     why = nz.source if nz.source.startswith("rounds only") else ""
@@ -342,13 +366,13 @@ def judge_memory(old: Case, new: Case, rules: Rules) -> Verdict:
 
 
 def judge_case(old: Case, new: Case, rules: Rules, same_machine: bool, prior: dict | None = None,
-               same_run: bool = False) -> Verdict:
+               same_run: bool = False, first_apart: bool = False) -> Verdict:
     """The case's verdict: paired; with ``rules.absolute`` on the same machine, a change in
     absolute time counts too (slower if either basis says slower; the profile is the paired basis')."""
-    v = judge(old, new, rules, "paired", prior, same_run)
+    v = judge(old, new, rules, "paired", prior, same_run, first_apart)
     if not (rules.absolute and same_machine):
         return v
-    va = judge(old, new, rules, "absolute", None, same_run)
+    va = judge(old, new, rules, "absolute", None, same_run, first_apart)
     if "slower" in (v.label, va.label):
         return v if v.label == "slower" else va
     if v.label == "not gated":
@@ -383,17 +407,20 @@ PROFILE_GLOB = "noise-profile-*.json"  # results/: bench/studies/noise_profile.p
 MIN_RUN_SD = 0.005  # a profile's run-to-run sd is at least this (its estimate from a few runs can be 0)
 
 
-def profile_entry(runs: list[list[list[float]]]) -> dict | None:
+def profile_entry(runs: list[list[list[float]]], first_apart: bool = False) -> dict | None:
     """A case's noise from several runs of one commit, each a list of processes' rounds (seconds or
     ratios): the pooled between-process sd of the log process medians within runs, and the
     run-to-run sd of the runs' means beyond what the processes explain (moment estimate with R - 1
-    degrees of freedom; below MIN_RUN_SD, MIN_RUN_SD taken as known: df_run None). None with fewer
-    than 2 runs."""
+    degrees of freedom; below MIN_RUN_SD, MIN_RUN_SD taken as known: df_run None). ``first_apart``:
+    with >= 3 processes a run, its first (the pytest process) is left out, as ``noise`` blocks its
+    offset. None with fewer than 2 runs."""
     runs = [[[math.log(v) for v in p] for p in r] for r in runs if r]
     if len(runs) < 2:
         return None
     mean = lambda g: sum(g) / len(g)
     meds = [[median(p) for p in r] for r in runs]
+    if first_apart and min(len(m) for m in meds) >= 3:
+        meds = [m[1:] for m in meds]  # the replicas: the pytest process's offset is judged apart
     vp, dfp = _pooled_var([m for m in meds if len(m) > 1], mean)
     means = [mean(m) for m in meds]
     vr = sum((x - mean(means)) ** 2 for x in means) / (len(means) - 1)

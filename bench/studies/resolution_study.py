@@ -214,7 +214,8 @@ def figures(d: Path, cv_dirs=(), profile=None) -> dict:
         if m["processes"] >= 8 and not m.get("plant_all"):
             for left in itertools.combinations(range(1, 8), 4):
                 right = tuple(i for i in range(1, 8) if i not in left)
-                g = _calls(compare.compare_runs(_subset(r, left), _subset(r, right), profile=profile, same_run=True))
+                g = _calls(compare.compare_runs(_subset(r, left), _subset(r, right), profile=profile, same_run=True,
+                                                first_apart=False))
                 out["splits"].append({"run": n, "condition": cond(m), "old": left, "new": right, **g})
     aa = [n for n in runs if metas[n]["processes"] == 4 and not metas[n].get("plant_all")]
     for x, y in itertools.combinations(aa, 2):
