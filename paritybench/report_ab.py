@@ -218,7 +218,7 @@ def block_resolution_study(run: Run) -> str:
         if not key.startswith(("splits_", "pairs_", "ab_")):
             continue
         kind, cond = key.split("_", 1)
-        what = {"splits": "4 vs 3 splits of one 8-process run's replicas", "pairs": "separate runs",
+        what = {"splits": "4 vs 3 splits of one 8-process run's replicas", "pairs": "separate runs (the committed studies' disjoint pairs, each judged with a profile of the other runs; the study's own runs with the committed profile)",
                 "ab": "`paritybench ab` A/A (quick profile, 4 per side)"}[kind]
         lo, hi = e["false_per_1000_ci95"]
         slo, shi = e["sets_ci95"]
