@@ -5,7 +5,9 @@ Options (each also an environment variable):
   --device cpu,gpu            PARITYBENCH_DEVICE    devices to run (cuda = gpu); default both
   --backend reference,torch,jax PARITYBENCH_BACKEND  frameworks to run; default all
   --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default 1 (see below)
-  --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/)
+  --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/runs/,
+                                                    created if missing, ignored by git: a user's runs
+                                                    never become the committed baseline, results/BASELINE)
   --plant CASE_ID=F[,...]     PARITYBENCH_PLANT     make those cases F times slower, for real (gate tests)
   --deadline S                PARITYBENCH_DEADLINE  cases that would start S seconds or more after the
                                                     run began skip with that reason (bench/gpu_host.py
@@ -17,7 +19,7 @@ Options (each also an environment variable):
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
 The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
-``--benchmark-json PATH`` if given, else to a new ``results/bench-<profile>-cpu<T>-<time>.json``.
+``--benchmark-json PATH`` if given, else to a new ``results/runs/bench-<profile>-cpu<T>-<time>.json``.
 It is enriched here: floor ratios in every step case's ``extra_info`` (throughput and tuned: own
 floor, fastest floor, the machine's floor), a roofline in every step case (the bytes a step
 must move over the device's copy bandwidth, measured at the end of the run: bench/bandwidth.py,
@@ -34,6 +36,11 @@ replica processes (``pytest_runtestloop``). The summary ends with the answer blo
 (paritybench/answer.py) and where the JSON is, after pytest-benchmark's tables. Ctrl-C or
 SIGTERM: the cases measured so far are written to the new JSON, marked ``"interrupted": true``
 with the cases ``not_run``.
+
+Caches: before the run, the suite's compile caches are scanned for files an interrupted compile
+left cut short (bench/cache_repair.py; PARITYBENCH_CACHE_SCAN=no skips the scan); those are
+removed, said in one line and listed in ``paritybench.cache_repairs``. A case whose compile fails
+to load such a file (a concurrent interrupt) has it removed and runs once more.
 """
 from __future__ import annotations
 
@@ -45,9 +52,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import frameworks, timing
+from bench import cache_repair, frameworks, timing
 
 ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "results" / "runs"  # a user's runs (.gitignore); the committed baseline is named in results/BASELINE
 # One thread by default: on a shared machine two threads on two vCPUs turn a neighbour's load into
 # stalls of whole parallel regions, and the step/floor ratio drifted 4-6x more between runs
 # (median |log| 0.067 against 0.012 at n >= 1e5, docs/compare.md). --threads all for scaling.
@@ -64,7 +72,7 @@ def pytest_addoption(parser):
     g.addoption("--device", default=None, help="comma list of cpu, gpu (cuda); env PARITYBENCH_DEVICE")
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
-    g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/); env PARITYBENCH_RESULTS")
+    g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/runs/, ignored by git); env PARITYBENCH_RESULTS")
     g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
     g.addoption("--malloc", default=None, help="steady (default: glibc keeps freed blocks up to 32 MiB, no page faults per step) | default (glibc's thresholds); env PARITYBENCH_MALLOC")
     g.addoption("--deadline", default=None, help="seconds: cases that would start later skip with the reason; env PARITYBENCH_DEADLINE")
@@ -99,7 +107,7 @@ def settings(config) -> dict:
         raise ValueError(f"processes: got {raw!r}; allowed: an integer from 1 to 16")
     malloc = timing.check_choice("malloc", _opt(config, "malloc", "PARITYBENCH_MALLOC") or "steady",
                                  frameworks.MALLOC_MODES)
-    results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or ROOT / "results")
+    results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or RUNS)
     plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
     known = {c.id for c in timing.cases(profile) + timing.model_cases(profile)}
     for cid in plant:
@@ -130,6 +138,8 @@ def _output_path(config, s: dict):
     if user is not None:
         return check_new(user, "benchmark-json"), True
     d = s["results_dir"]
+    if d == RUNS:
+        d.mkdir(parents=True, exist_ok=True)
     if not d.is_dir() or not os.access(d, os.W_OK | os.X_OK):
         raise ValueError(f"results-dir: got {str(d)!r}; allowed: an existing, writable directory")
     return None, False
@@ -146,6 +156,38 @@ def _reclaim(f) -> str:
     if p.is_file() and p.stat().st_size == 0:
         p.unlink()
     return path
+
+
+def _repaired(repairs: list, when: str) -> None:
+    """Record cache repairs (``paritybench.cache_repairs`` in the JSON) and say them in one line."""
+    if not repairs:
+        return
+    _SETTINGS.setdefault("cache_repairs", []).extend(dict(r.as_dict(), when=when) for r in repairs)
+    text = cache_repair.line(repairs, when)
+    tr = _TR[0]
+    if tr is not None:
+        tr.write_line(text)
+    else:  # before the session started (the scan in pytest_configure): said at its start
+        _SETTINGS.setdefault("cache_lines", []).append(text)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A case whose compile failed to load a truncated object from the suite's inductor cache
+    ("file too short", "invalid ELF header"): the object is removed, said, and the case run once more."""
+    try:
+        return (yield)
+    except Exception as e:
+        text, cause = [], e
+        while cause is not None and len(text) < 8:
+            text.append(f"{type(cause).__name__}: {cause}")
+            cause = cause.__cause__ or cause.__context__
+        fixed = [r for d in cache_repair.inductor_dirs(cache_repair.inductor_base())
+                 for r in cache_repair.failed_load("\n".join(text), d)]
+        if not fixed:
+            raise
+        _repaired(fixed, f"{item.name} failed to load them")
+        return item.runtest()
 
 
 def _terminate(signum, frame):
@@ -173,6 +215,9 @@ def pytest_configure(config):
     except (ValueError, RuntimeError) as e:
         raise pytest.UsageError(str(e)) from None
     _SETTINGS.update(s)
+    _SETTINGS["cache_repairs"] = []
+    if os.environ.get("PARITYBENCH_CACHE_SCAN", "yes") != "no":
+        _repaired(cache_repair.repair_owned(), "before the run")
     _CONFIG[:] = [config]
     config.paritybench_settings = s
     if threading.current_thread() is threading.main_thread():
@@ -235,6 +280,8 @@ def pytest_runtestloop(session):
                "compile_seconds": e.get("compile_seconds"), "memory": e.get("memory")}
         ok = [r for r in got[c.id] if isinstance(r, dict)]
         e.update(timing.process_info([own] + ok))
+        for r in ok:  # what a replica removed from the run's JAX cache before its import
+            _repaired([cache_repair.Repair(**x) for x in r.pop("cache_repairs", [])], f"replica {r.get('pid')}")
         errors = [r for r in got[c.id] if isinstance(r, str)]
         if errors:
             e["replica_errors"] = errors
@@ -403,6 +450,8 @@ def pytest_sessionstart(session):
     if tr is not None and hasattr(tr, "_tw"):
         _TR[0] = tr
         tr._show_progress_info = False  # our lines carry done/total; pytest's [ 22%] would split them
+    for text in _SETTINGS.pop("cache_lines", []):
+        (tr.write_line if tr is not None else print)(text)
 
 
 def pytest_report_teststatus(report, config):
@@ -459,6 +508,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
                                   "planted": _SETTINGS.get("plant") or {},
                                   "deadline": _SETTINGS.get("deadline"),
                                   "replicas": _SETTINGS.get("replica_info") or {},
+                                  "cache_repairs": _SETTINGS.get("cache_repairs") or [],
                                   "interrupted": bool(_SETTINGS.get("interrupted")),
                                   "not_run": [n for n in _PROGRESS["items"] if n not in _PROGRESS["done"]]}
 

@@ -28,15 +28,21 @@ import signal
 import tempfile
 import time
 
-from bench import frameworks, runners, timing
+from bench import cache_repair, frameworks, runners, timing
 from bench.memory import PeakRSS
 
 CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile included)
 
 
+_REPAIRS: list[dict] = []  # what this replica removed from the run's JAX cache, reported with its first case
+
+
 def _init(threads: int, malloc: str, jax_cache: str | None = None) -> None:
     if jax_cache:  # read by jax at its import, which comes later
         os.environ.update(frameworks.jax_cache_env(jax_cache))
+        # an earlier replica stopped mid-write (timed out, killed) leaves an entry cut short,
+        # which jax would warn about and compile anew in every later replica
+        _REPAIRS.extend(r.as_dict() for r in cache_repair.repair("jax", jax_cache))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pytest process's to handle: it stops us
     try:  # Linux: die with the pytest process, even if it is killed without a chance to stop us
         import ctypes
@@ -74,6 +80,7 @@ def time_case(case: timing.Case, budget: float, plant: float | None, k: int | No
     return {"pid": os.getpid(), "k": k, "kf": kf, "paired_ratios": timing.paired_ratios(calls, k, floors, kf),
             "round_seconds": [c / k for c in calls], "compile_seconds": compile_seconds,
             "jax_cache_hits": frameworks.jax_cache_hits() - hits if case.backend == "jax" else 0,
+            "cache_repairs": [_REPAIRS.pop() for _ in range(len(_REPAIRS))][::-1],
             # the RSS figure only: the framework's own report (jax lowers and compiles the step again
             # for it) is the same in every process and is taken once, in the pytest process
             "memory": {"peak_rss_increase_bytes": mem.increase_bytes}}
