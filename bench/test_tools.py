@@ -3,7 +3,7 @@ interpreter start included), `paritybench plot` (target < 60 s for all pictures)
 `paritybench report` page with a baseline (target < 10 s, a page under 3 MB).
 
 Each timed call is the whole command in a fresh interpreter, as a user runs it; extra_info
-kind "tool". The baseline is the newest committed ``results/bench-*.json`` (``report.baseline_path``).
+kind "tool". The baseline is the committed one that results/BASELINE names (``report.baseline_path``).
 """
 from __future__ import annotations
 

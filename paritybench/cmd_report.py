@@ -5,7 +5,7 @@
     paritybench report --write         # re-render the blocks in the docs, in place
     paritybench report RUN.json [BASELINE.json] --out page.html   # one self-contained HTML page
 
-The baseline is the newest results/bench-*.json (``--run FILE`` for another). The docs are
+The baseline is the committed one that results/BASELINE names (``--run FILE`` for any other file). The docs are
 README.md, results/README.md and docs/*.md; their blocks sit between ``<!-- report:NAME -->`` and
 ``<!-- /report:NAME -->`` (paritybench/report.py). Bad input: one line, exit 2.
 """
@@ -19,7 +19,7 @@ from . import report, resultfile
 def add_parser(sub) -> None:
     p = sub.add_parser("report", help="the docs' benchmark figures from the committed baseline",
                        description=__doc__)
-    p.add_argument("--run", dest="run_file", metavar="RUN.json", help="the result file (default: the newest results/bench-*.json)")
+    p.add_argument("--run", dest="run_file", metavar="RUN.json", help="the result file (default: the committed baseline, named in results/BASELINE)")
     p.add_argument("files", nargs="*", metavar="RUN.json [BASELINE.json]",
                    help="with --out: the run, and optionally a baseline to gate it against")
     p.add_argument("--out", metavar="PAGE.html", help="write one self-contained HTML page (a new file)")

@@ -7,8 +7,8 @@ A doc holds generated blocks between markers:
     <!-- /report:NAME -->
 
 ``paritybench report --write`` re-renders every block of the docs from the committed baseline
-(the newest ``results/bench-*.json`` by its time stamp); ``--check`` (and tests/test_docs_figures.py) fails when a
-block differs from what the baseline gives. Numbers outside blocks are not benchmark figures.
+(the file that ``results/BASELINE`` names, ``baseline_path``); ``--check`` (and tests/test_docs_figures.py)
+fails when a block differs from what the baseline gives. Numbers outside blocks are not benchmark figures.
 """
 from __future__ import annotations
 
@@ -28,13 +28,25 @@ DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md"
 MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)", re.S)
 
 
+POINTER = "results/BASELINE"
+
+
 def baseline_path(root: Path = ROOT) -> Path:
-    """The committed baseline: the newest CPU run, results/bench-<profile>-cpu<T>-<YYYYmmddTHHMMSS>.json,
-    by the time stamp that ends its name (a GPU host's bench-gpu-*.json is not the docs' baseline)."""
-    files = sorted((root / "results").glob("bench-*-cpu*-*.json"), key=lambda p: (p.stem.rsplit("-", 1)[-1], p.name))
-    if not files:
-        raise ValueError(f"baseline: got no results/bench-*.json under {root}; allowed: a committed run")
-    return files[-1]
+    """The committed baseline: the CPU run that ``results/BASELINE`` names (one line, a
+    ``bench-<profile>-cpu<T>-<time>.json`` in results/). Named, not the newest file: a user's own
+    runs (results/runs/, or anywhere) never change what the docs, the tests and ``report --check``
+    are held to (issue #34). A new baseline: its file in results/ and its name in results/BASELINE."""
+    pointer = root / POINTER
+    try:
+        name = pointer.read_text().strip()
+    except OSError as e:
+        raise ValueError(f"baseline: got no {POINTER} under {root} ({e.strerror}); allowed: a file naming "
+                         "the committed baseline, e.g. bench-default-cpu1-<time>.json") from None
+    path = root / "results" / name
+    if not re.fullmatch(r"bench-[a-z]+-cpu\d+-\d{8}T\d{6}(-\d+)?\.json", name) or not path.is_file():
+        raise ValueError(f"baseline: got {name!r} in {POINTER}; allowed: the name of a bench-<profile>-cpu<T>-<time>.json "
+                         f"in {root / 'results'}")
+    return path
 
 
 def _x(r: float | None) -> str:

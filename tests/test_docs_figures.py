@@ -1,8 +1,9 @@
 """The docs' benchmark figures come from the committed baseline, by construction.
 
 Every block between ``<!-- report:NAME -->`` markers in README.md, results/README.md and docs/*.md
-must equal what ``paritybench report`` renders from the newest results/bench-*.json; and no
-per-step timing or floor ratio may appear outside a block, where nothing would keep it current.
+must equal what ``paritybench report`` renders from the committed baseline (results/BASELINE names
+it); and no per-step timing or floor ratio may appear outside a block, where nothing would keep it
+current.
 """
 from __future__ import annotations
 
