@@ -188,6 +188,29 @@ def _subset(run, idx):
     return dataclasses.replace(run, cases=cases)
 
 
+SIMULATED = (1.03, 1.05, 1.10, 1.20)
+
+
+def _n(case: str) -> int | None:
+    import re
+    m = re.search(r"-n(\d+)-", case)
+    return int(m.group(1)) if m and "parity" not in case else None
+
+
+def _scaled(run, factor: float):
+    """A copy of ``run`` whose step cases' paired ratios are all ``factor`` times larger (a step
+    slowed alone: the simulated plant, on the run's measured noise)."""
+    import dataclasses
+    cases = {}
+    for k, c in run.cases.items():
+        if c.kind in ("throughput", "tuned") and isinstance(c.info.get("process_paired_ratios"), list):
+            e = dict(c.info)
+            e["process_paired_ratios"] = [[v * factor for v in p] for p in e["process_paired_ratios"]]
+            c = dataclasses.replace(c, info=e)
+        cases[k] = c
+    return dataclasses.replace(run, cases=cases)
+
+
 def _calls(diff) -> dict:
     rows = [r for r in diff.rows if r.verdict not in ("not gated",)]
     return {"cases": len(rows), "slower": [r.case for r in rows if r.verdict == "slower"],
@@ -234,6 +257,12 @@ def figures(d: Path, cv_dirs=(), profile=None) -> dict:
             prof = {**V.build_profile(others), "path": f"leave-one-pair-out ({len(others)} runs)"}
             g = _calls(compare.compare_runs(pool[kx], pool[ky], profile=prof))
             out["pairs"].append({"old": kx, "new": ky, "condition": "quiet", "cv": True, **g})
+            for factor in SIMULATED:  # every step case's ratios x factor in the new run: measured noise, scaled
+                diff = compare.compare_runs(pool[kx], _scaled(pool[ky], factor), profile=prof)
+                rows = [{"case": r.case, "n": _n(r.case), "verdict": r.verdict, "effect": r.effect,
+                         "resolution": r.resolution} for r in diff.rows if r.verdict != "not gated" and _n(r.case)]
+                out["plants"].append({"old": kx, "new": f"{ky} x {factor}", "factor": factor,
+                                      "condition": "simulated", "rows": rows})
     for p in [n for n in runs if metas[n].get("plant_all")]:
         for x in [n for n in aa if cond(metas[n]) == cond(metas[p])]:
             diff = compare.compare_runs(runs[x], runs[p], profile=profile)
@@ -274,7 +303,7 @@ def resolution_lines(f: dict) -> list[str]:
 def summary(f: dict) -> dict:
     """False calls per case-comparison and per case-set (with intervals) and detection rates."""
     s = {}
-    for cond in ("quiet", "hog"):
+    for cond in ("quiet", "hog", "simulated"):
         for kind in ("splits", "pairs", "ab"):
             sets = [g for g in f.get(kind, []) if g["condition"] == cond]
             if not sets:
