@@ -251,3 +251,22 @@ def test_unsolved_ranks_after_every_solve_and_fractions_are_compared():
 def test_compare_steps_rejects(b, field):
     with pytest.raises(ValueError, match=f"^{field}: got "):
         mo.compare_steps(ensemble([300, 400, 500]), b())
+
+
+def test_judge_ensembles_fake_runs_agree_and_never_part():
+    r = mo.judge_ensembles(MODEL, FakeConfig(solve_at=230), Train(steps=1000), range(3),
+                           ("fake", "one"), ("fake", "one"))
+    assert r.ok and r.steps_a == r.steps_b == [300, 300, 300] and r.seeds == [0, 1, 2]
+    with pytest.raises(ValueError, match="^seeds: got "):
+        mo.judge_ensembles(MODEL, FakeConfig(), Train(steps=10), [1, 1], ("fake", "one"), ("fake", "one"))
+
+
+def test_judge_ensembles_reference_float32_against_float64():
+    """A real ensemble: numpy float32 and float64 over 12 seeds of a small sparse parity solve alike."""
+    from impls.models import get
+    m = get("sparse-parity")
+    r = mo.judge_ensembles(m, m.config(10, 2, 64, 32), Train(m.optim, steps=2000), range(12),
+                           ("reference", "numpy"), ("reference", "numpy"), eval_every=20,
+                           dtypes=("float32", "float64"))
+    assert r.ok, r.message()
+    assert r.outcomes_a == r.outcomes_b == ["solved"] * 12 and r.resolvable

@@ -21,29 +21,39 @@ two vectors equal entry for entry (NaN in the same places included) have not par
 The tolerance ``PART_TOL`` = 1e-3 (relative). Why:
   * rounding: a float32 run starts from the float64 initial parameters rounded once, a relative
     distance of at most 2^-24 = 6e-8 per entry (so also in L2); float64 runs start equal. 1e-3
-    is four orders of magnitude above where a float32 run starts: reaching it takes a real
-    amplification of rounding by the dynamics, not a few more roundings;
+    is four orders of magnitude above where a float32 run starts, and ~30 times what one ReLU or
+    hinge kink crossed in one run and not in the other adds (measured below): reaching it takes an
+    amplification of rounding by the dynamics, not a few more roundings or a stray kink;
   * solutions: training moves theta far from its start (the paper's hidden progress: the weights'
     movement before the jump); runs that reach distinct solutions are at relative distances of
-    order 1e-1 and more, two orders above the tolerance, so runs within it are the same run;
+    order 1 (two starts: sqrt 2), three orders above the tolerance, so runs within it are one run;
   * the L2 norm is taken over the whole vector, so one large layer (W1: width x n entries) does not
     hide behind a small one: its share of ||theta|| is its share of the distance.
-The measured distances behind these claims (sparse parity at the paper's defaults) are in
-docs/ (``paritybench train --model sparse-parity`` prints each run's horizon).
+Measured (sparse parity at the paper's defaults, n 30, k 3, width 1000, batch 32, sgd 0.1, wd
+0.01; numpy float32 against the float64 reference, AMD EPYC, seeds 0-3, every 100 steps):
+  start 2.6e-8; step 100: 2.7e-7 (seeds 1-3) or 5e-5 (seed 0: one ReLU or hinge kink crossed in
+  one precision and not the other, a discrete jump of ~lr |w2| / B, no smooth amplification); the
+  plateau (accuracy ~50%) stays at 7e-7 to 7e-4; the jump to 100% (steps 800-1,100 here) takes it
+  to 2e-2 - 5e-2, where it stays. The horizon at 1e-3 falls at the jump or after (seeds 0-3:
+  steps 1,000, 2,100, 1,400, 1,000), and float32 solved at the float64 run's eval step in all four
+  seeds (1,100, 1,400, 1,000, 1,200). After the jump both are solutions, 5e-2 apart, against 1.41
+  between the solutions reached from two different starts (seeds 0 and 1's initial parameters,
+  seed 0's task); theta moves 0.74 of ||theta_0|| from its start by the solve.
 
 Agreement of steps-to-solve over an ensemble of S seeds (``compare_steps``). Paired by seed: the
 same seed gives both frameworks the same secret, initial parameters and batches, so seed i's two
 runs differ by rounding alone, and the test compares each seed's two steps-to-solve:
-  * a seed whose runs never parted (caller's ``parted[i]`` False; e.g. neither run's horizon
-    against the reference falls before its solve) must agree within one eval block, and in its
-    outcome: a deterministic check, as the seed's non-chaotic cases must end alike;
+  * a seed whose runs never parted (``parted[i]`` False; ``judge_ensembles``: their horizon
+    against each other is None over the steps both ran) must agree within one eval block, and in
+    its outcome: a deterministic check, as the seed's non-chaotic cases must end alike;
   * over all seeds, the differences d_i = t_a,i - t_b,i are tested by the exact Wilcoxon
     signed-rank test (two-sided; zero differences dropped, Wilcoxon's convention; tied |d|
     mid-ranked, the exact null distribution computed for those ranks). Once rounding has been
     amplified, which framework's run solves first is a coin flip under the null (their roundings
     are exchangeable perturbations of the same dynamics), so d_i is symmetric about 0. Pairing
-    removes the spread between seeds (secret, start and batches move steps-to-solve by a factor
-    of several), which an unpaired test (Mann-Whitney) would have to see through;
+    removes the spread between seeds (secret, start and batches: 1,000 to 1,400 steps over seeds
+    0-3 at the paper's defaults, more at larger n), which an unpaired test (Mann-Whitney) would
+    have to see through;
   * not solved within the budget counts as budget + eval_every ("later than any solve"), so a
     framework that fails to solve ranks late rather than being dropped; the outcome fractions
     (solved / unsolved / diverged) are also compared by impls.agreement's two-proportion bound
@@ -223,11 +233,12 @@ def _ranked(steps, outcome: str, budget: int, eval_every: int) -> int:
 
 
 def compare_steps(a: list[ModelTrajectory], b: list[ModelTrajectory], parted=None,
-                  alpha: float = ALPHA, z: float = Z) -> StepsAgreement:
+                  alpha: float = ALPHA, z: float = Z, solved=None) -> StepsAgreement:
     """Judge two ensembles run over the same seeds (a[i] and b[i] share seed i's data and start).
 
     ``parted[i]``: whether seed i's runs parted (horizon) before the earlier of their solves;
-    None: treat every seed as parted (only the statistical checks apply).
+    None: treat every seed as parted (only the statistical checks apply). ``solved``: as for
+    ``classify``.
     """
     if len(a) != len(b) or not a:
         raise invalid("ensembles", f"{len(a)} and {len(b)} runs", "two non-empty lists of one length")
@@ -244,7 +255,7 @@ def compare_steps(a: list[ModelTrajectory], b: list[ModelTrajectory], parted=Non
         parted = [True] * len(a)
     if len(parted) != len(a):
         raise invalid("parted", f"{len(parted)} flags", f"one per seed ({len(a)})")
-    oa, ob = [classify(t) for t in a], [classify(t) for t in b]
+    oa, ob = [classify(t, solved) for t in a], [classify(t, solved) for t in b]
     res = StepsAgreement(a[0].label, b[0].label, seeds, [s for _, s in oa], [s for _, s in ob],
                          [o for o, _ in oa], [o for o, _ in ob], budget, block, alpha=alpha)
     ra = [_ranked(s, o, budget, block) for o, s in oa]
@@ -266,3 +277,29 @@ def compare_steps(a: list[ModelTrajectory], b: list[ModelTrajectory], parted=Non
         if abs(fa - fb) > bound:
             res.failures.append(f"{c} {fa:.3f} vs {fb:.3f} (bound {bound:.3f})")
     return res
+
+
+def judge_ensembles(model, cfg, train, seeds, a: tuple[str, str], b: tuple[str, str], device: str = "cpu",
+                    eval_every: int | None = None, dtypes: tuple[str, str] | None = None,
+                    tol: float = PART_TOL) -> StepsAgreement:
+    """Train ``a`` = (backend, variant) and ``b`` over ``seeds`` (``train`` with each seed; dtypes
+    ``train.dtype`` unless ``dtypes`` says otherwise), each stopping at its first solve, with
+    snapshots at every eval block; a seed's runs have parted when ``horizon(a_i, b_i, tol)`` is
+    not None; then ``compare_steps``. The snapshots are dropped once each seed is judged."""
+    from dataclasses import replace
+
+    from .run import train as run_train
+
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise invalid("seeds", seeds, "a non-empty list of distinct seeds")
+    da, db = dtypes or (train.dtype, train.dtype)
+    every = model.eval_every if eval_every is None else eval_every
+    ta, tb, parted = [], [], []
+    for s in seeds:
+        x = run_train(model, a[0], cfg, replace(train, seed=s, dtype=da), a[1], device, every, record_every=every)
+        y = run_train(model, b[0], cfg, replace(train, seed=s, dtype=db), b[1], device, every, record_every=every)
+        parted.append(horizon(x, y, tol) is not None)
+        x.snapshots.clear(), y.snapshots.clear()
+        ta.append(x), tb.append(y)
+    return compare_steps(ta, tb, parted, solved=model.solved)
