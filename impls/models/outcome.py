@@ -256,7 +256,8 @@ def compare_steps(a: list[ModelTrajectory], b: list[ModelTrajectory], parted=Non
     if len(parted) != len(a):
         raise invalid("parted", f"{len(parted)} flags", f"one per seed ({len(a)})")
     oa, ob = [classify(t, solved) for t in a], [classify(t, solved) for t in b]
-    res = StepsAgreement(a[0].label, b[0].label, seeds, [s for _, s in oa], [s for _, s in ob],
+    tag = (lambda t: f"{t.label} {t.dtype}") if a[0].dtype != b[0].dtype else (lambda t: t.label)
+    res = StepsAgreement(tag(a[0]), tag(b[0]), seeds, [s for _, s in oa], [s for _, s in ob],
                          [o for o, _ in oa], [o for o, _ in ob], budget, block, alpha=alpha)
     ra = [_ranked(s, o, budget, block) for o, s in oa]
     rb = [_ranked(s, o, budget, block) for o, s in ob]
