@@ -215,7 +215,7 @@ def line(repairs: list[Repair], when: str) -> str:
     more = f" and {len(repairs) - 4} more" if len(repairs) > 4 else ""
     dirs = sorted({r.root for r in repairs})
     return (f"cache repair ({when}): removed {len(repairs)} truncated file{'s' * (len(repairs) > 1)} "
-            f"(left by an interrupted compile) from {', '.join(dirs)}: {parts}{more}; they are compiled again")
+            f"(what an interrupted compile leaves) from {', '.join(dirs)}: {parts}{more}; compiled again when needed")
 
 
 def inductor_base() -> str:
