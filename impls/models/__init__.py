@@ -23,8 +23,12 @@ SUMMARY = {"seed": "sin(w x)^2 on integers x < x_max, y = x mod 2: one weight (t
 
 
 def check_name(name: str) -> str:
+    """A built-in model's name, or a user's model file ``path/to/model.py:Name`` (impls/models/user)."""
     if name not in MODELS:
-        raise invalid("model", name, "one of " + ", ".join(MODELS))
+        from . import user
+        if user.is_spec(name) or name in user._LOADED:
+            return name
+        raise invalid("model", name, "one of " + ", ".join(MODELS) + ", or path/to/model.py:Name (docs/models.md)")
     return name
 
 
@@ -32,6 +36,9 @@ def get(name: str) -> Model:
     """The ``Model`` of ``name``; ValueError for an unknown name, or for the seed (whose backends
     are impls.registry's)."""
     check_name(name)
+    if name not in MODELS:  # a user's model file: loaded (one line naming the field if it is bad)
+        from . import user
+        return user._LOADED[name] if name in user._LOADED else user.load(name)
     if MODELS[name] is None:
         raise invalid("model", name, "a model under impls/contract.py (the seed's is impls.registry)")
     return MODELS[name]
