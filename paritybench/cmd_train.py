@@ -38,7 +38,7 @@ SEED_ONLY = {  # dest -> default: the seed's own options (absent from args unles
     "n": 1000, "x_max": 1000, "method": "plain", "schedule": None, "loss": "mse", "w0": [1.5],
     "data": None, "save_data": None, "processes": 1, "shard": "data", "timeout": 300.0,
 }
-MODEL_ONLY = ("n_bits", "k", "width", "batch", "weight_decay", "eval_every")  # --model sparse-parity
+MODEL_ONLY = ("n_bits", "k", "width", "batch", "weight_decay", "eval_every", "param")  # --model sparse-parity / a file
 SEED_STEPS = 100
 MODEL_STEPS = 20_000  # sparse parity's budget: n = 30, k = 3 solves in ~1,100-1,400 steps (seeds 0, 1)
 
@@ -47,7 +47,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train one configuration with every chosen backend",
                        description=__doc__)
     S = argparse.SUPPRESS  # a model's own options: absent unless given, so the other model can refuse them
-    p.add_argument("--model", default="seed", help="seed (default) or sparse-parity (impls/models)")
+    p.add_argument("--model", default="seed", help="seed (default), sparse-parity (impls/models), or a "
+                   "model of your own: path/to/model.py:Name (docs/models.md)")
     p.add_argument("--backend", nargs="+", metavar="NAME",
                    help="backends to run (" + ", ".join(registry.BACKENDS) + "); default: all available")
     p.add_argument("--variant", nargs="+", metavar="NAME",
@@ -88,6 +89,8 @@ def add_parser(sub) -> None:
     g.add_argument("--width", type=_number(int), default=S, help="hidden units (default 1000)")
     g.add_argument("--batch", type=_number(int), default=S, help="samples per step (default 32)")
     g.add_argument("--weight-decay", type=_number(float), default=S, help="added to the gradient (default 0.01)")
+    g.add_argument("--param", action="append", metavar="NAME=VALUE", default=S,
+                   help="a parameter of a user's model file (path.py:Name), typed by its default; repeatable")
     g.add_argument("--eval-every", type=_number(int), default=S,
                    help="steps between held-out scores, the resolution of steps-to-solve (default 100)")
     p.set_defaults(run=run)
@@ -309,12 +312,25 @@ def run_model(args, model) -> int:
 
     device = canonical_device(args.device)
     given = vars(args)
-    cfg = model.config(**{d: given[d] for d in model.parameters if d in given})
+    from impls.models import user as usermod
+    user = usermod.info(model) if model.name in usermod._EXTRA else None  # a user's file (docs/models.md)
+    chosen = {d: given[d] for d in model.parameters if d in given}
+    if user:
+        chosen.update(usermod_params(model, given))
+    elif "param" in given:
+        raise invalid("param", given["param"], "only with --model path/to/model.py:Name (sparse-parity: its own options)")
+    cfg = model.config(**chosen)
     base = model.optim
     optim = Optim(args.optimizer, lr=base.lr if args.lr is None else args.lr,
                   weight_decay=given.get("weight_decay", base.weight_decay),
                   momentum=args.momentum, nesterov=args.nesterov)
-    train = Train(optim, seed=args.seed, steps=MODEL_STEPS if args.steps is None else args.steps, dtype=args.dtype)
+    if user:  # the file's recipe, each field replaced only where the option was given
+        optim = replace(base, lr=optim.lr, weight_decay=optim.weight_decay,
+                        **({"optimizer": args.optimizer} if args.optimizer != "sgd" else {}),
+                        **({"momentum": args.momentum} if args.momentum != 0.9 else {}),
+                        **({"nesterov": True} if args.nesterov else {}))
+    budget = (user["steps"] if user else MODEL_STEPS) if args.steps is None else args.steps
+    train = Train(optim, seed=args.seed, steps=budget, dtype=args.dtype)
     eval_every = _int("eval_every", given.get("eval_every", model.eval_every), 1, 10**8)
     if args.json:  # every output checked before anything is imported or trained
         check_new(args.json, field="json")
@@ -323,11 +339,16 @@ def run_model(args, model) -> int:
     print(f"model: {model.name} {cfg_text} seed={train.seed}  recipe: {optim.optimizer} lr={optim.lr:g} "
           f"weight_decay={optim.weight_decay:g} budget={train.steps} steps {train.dtype}, scored every "
           f"{eval_every} steps, stop at the first solved score, on {device}", flush=True)
-    ref_label = "reference-numpy float64"
-    ref = mrun.train(model, "reference", cfg, replace(train, dtype="float64"), "numpy", "cpu",
+    ref_label, ref_variant = "reference-numpy float64", model.variants["reference"][0]
+    if user:  # the same-model check first: one line, exit 2 on a mismatch, before anything trains
+        from impls.models.user import check, reference_label
+        ref_label = reference_label(model)
+        same = check.same_model(model, cfg, train, device)
+        print(same.line(), flush=True)
+    ref = mrun.train(model, "reference", cfg, replace(train, dtype="float64"), ref_variant, "cpu",
                      eval_every, record_every=eval_every)
-    todo = [("reference", "numpy", "cpu", train.dtype)] if any(b == "reference" for b, _ in pairs) \
-        and train.dtype != "float64" else []
+    todo = [("reference", ref_variant, "cpu", train.dtype)] if any(b == "reference" for b, _ in pairs) \
+        and train.dtype != "float64" and ref_variant == "numpy" else []
     todo += [(b, v, device, train.dtype) for b, v in pairs if b != "reference"]
     runs = [_model_line(ref, None, None, model)]
     for b, v, dev, dtype in todo:
@@ -343,9 +364,34 @@ def run_model(args, model) -> int:
     if args.json:
         doc = {"model": model.name, "config": mrun._config_dict(cfg), "train": train.to_dict(),
                "eval_every": eval_every, "part_tol": mo.PART_TOL, "baseline": ref_label, "runs": runs}
+        if user:
+            doc.update(source=user["source"], same_model={"tol": same.tol, "tol_reason": same.tol_reason,
+                                                          "self_gap": same.self_gap, "gaps": same.gaps})
         write_new(args.json, json.dumps(doc, indent=1), field="json")
         print(f"wrote {args.json}")
     return 0
+
+
+def usermod_params(model, given: dict) -> dict:
+    """A user's model: ``--param NAME=VALUE`` typed by the default; the sparse-parity options that
+    are not its parameters refused (one line)."""
+    for d in MODEL_ONLY:
+        if d in given and d not in model.parameters and d not in ("weight_decay", "eval_every", "param"):
+            raise invalid(d, given[d], f"a parameter of {model.name}: " + (", ".join(model.parameters) or "none")
+                          + " (others: --param NAME=VALUE)")
+    out = {}
+    for item in given.get("param") or []:
+        name, sep, text = item.partition("=")
+        if not sep or name not in model.parameters:
+            raise invalid("param", item, f"NAME=VALUE, NAME one of {model.name}'s parameters: "
+                          + (", ".join(model.parameters) or "none"))
+        default = model.parameters[name]
+        try:
+            out[name] = (text.lower() in ("1", "true", "yes") if isinstance(default, bool)
+                         else type(default)(text))
+        except ValueError:
+            raise invalid(name, text, f"a {type(default).__name__} (default {default!r})") from None
+    return out
 
 
 def _model_line(t, hz, hz_to, model, ref_label: str = "") -> dict:
