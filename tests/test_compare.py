@@ -691,3 +691,21 @@ def test_the_pytest_process_offset_can_be_blocked_apart():
     plain = V.judge_samples(rounds(ma), rounds(mb), V.Rules(), "paired", same_run=True)
     apart = V.judge_samples(rounds(ma), rounds(mb), V.Rules(), "paired", same_run=True, first_apart=True)
     assert apart.resolution < plain.resolution / 3 and "offset apart" in apart.noise.source
+
+
+def test_the_resolution_study_counts_false_calls_with_exact_intervals():
+    sp = pytest.importorskip("scipy.stats")
+    from bench.studies import resolution_study as R
+    assert R.clopper_pearson(0, 2660)[1] == pytest.approx(sp.beta.ppf(0.975, 1, 2660), rel=1e-6)
+    lo, hi = R.clopper_pearson(3, 280)
+    assert lo == pytest.approx(sp.beta.ppf(0.025, 3, 278), rel=1e-6) and hi == pytest.approx(sp.beta.ppf(0.975, 4, 277), rel=1e-6)
+    run = resultfile.load(RUN, "run")
+    slow = R._scaled(run, 1.2)
+    assert V.samples(slow.cases[SLOW_CASE], "paired")[2][0] == pytest.approx(1.2 * V.samples(run.cases[SLOW_CASE], "paired")[2][0])
+    assert len(V.samples(R._subset(run, (1, 3)).cases[SLOW_CASE], "paired")) == 2
+    f = {"splits": [{"condition": "quiet", "cases": 70, "slower": ["x"], "faster": [], "too_noisy": ["y", "z"]},
+                    {"condition": "quiet", "cases": 70, "slower": [], "faster": [], "too_noisy": []}],
+         "pairs": [], "plants": []}
+    s = R.summary(f)["splits_quiet"]
+    assert s["case_comparisons"] == 140 and s["false_per_1000"] == pytest.approx(1000 / 140)
+    assert s["sets_with_a_false_call"] == 1 and s["too_noisy_per_set"] == 1.0
