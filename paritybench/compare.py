@@ -221,7 +221,7 @@ def _rekey(run: Run, across: bool) -> Run:
 
 def _gate_text(rules: V.Rules) -> str:
     return (f"per case a change beyond its threshold from its own noise (false verdicts <= {rules.alpha:g} "
-            f"per case, at least {100 * rules.min_effect:g}%; docs/compare.md)")
+            f"per case, at least {100 * rules.min_effect:g}%, docs/compare.md)")
 
 
 def _pct(v: float) -> str:
