@@ -76,9 +76,12 @@ def _hint(a, r, p=None, wd_scale=None) -> str:
         if np.linalg.norm(a - c * r) <= 1e-3 * max(np.linalg.norm(a), 1e-300) and abs(c - 1) > 1e-3:
             if abs(c + 1) < 1e-3:
                 return " (the sign is flipped)"
-            near = round(c) if abs(c) >= 1 else None
-            what = f"a factor {c:.4g}" + (f" (~{near}: a sum for a mean, or a batch-size factor?)" if near and abs(c - near) < 1e-3 * abs(c) else "")
-            return f" ({what})"
+            inv = 1 / c if c else math.inf
+            if abs(c) >= 1.5 and abs(c - round(c)) < 1e-3 * abs(c):
+                return f" (a factor {c:.4g}: a sum for a mean, or a batch-size factor?)"
+            if abs(inv) >= 1.5 and abs(inv - round(inv)) < 1e-3 * abs(inv):
+                return f" (a factor 1/{inv:.4g}: a mean for a sum, or a batch-size factor?)"
+            return "" if a.size == 1 else f" (a factor {c:.4g})"
     if p is not None:
         p = np.asarray(p, np.float64).ravel()
         d = a - r
@@ -160,9 +163,14 @@ def same_model(model: Model, cfg, train: Train, device: str = "cpu", backends=("
         gap = _gap([L], [L64], 0.0)
         rep.gaps[f"{b} loss"] = gap
         if not gap <= tol:
+            apart = [(k, _gap(g[k], g64[k], gscale)) for k in p0]
+            lh = _hint([L], [L64])
+            apart = [f"{k!r} (gap {gk:.2g}{'' if _hint(g[k], g64[k], p0[k]) == lh else _hint(g[k], g64[k], p0[k])})"
+                     for k, gk in apart if not gk <= tol]
             raise Mismatch(f"same model: {b}'s first loss {L:.6g} against the {ref_name}'s {L64:.6g} on step 0's batch: "
-                           f"relative gap {gap:.3g} > tolerance {tol:.2g} ({reason}){_hint([L], [L64])}; a bug in "
-                           f"{src}.loss_{b} or in the reference (docs/models.md: reading a disagreement)")
+                           f"relative gap {gap:.3g} > tolerance {tol:.2g} ({reason}){lh}; "
+                           + (f"the gradient differs too in {', '.join(apart)}" if apart else "every gradient agrees")
+                           + f"; a bug in {src}.loss_{b} or in the reference (docs/models.md: reading a disagreement)")
         for k in p0:
             gap = _gap(g[k], g64[k], gscale)
             rep.gaps[f"{b} grad {k}"] = gap
