@@ -166,7 +166,9 @@ class Runner:
             self.seconds += time.perf_counter() - t0
 
     def params(self) -> dict[str, np.ndarray]:
-        return {k: np.asarray(v, np.float64) for k, v in self.p.items()}
+        """name -> float64 array, a copy (np.asarray of a CPU array may share its buffer, which
+        the scan donates)."""
+        return {k: np.array(v, np.float64) for k, v in self.p.items()}
 
     def losses(self) -> np.ndarray:
         if not self._losses:

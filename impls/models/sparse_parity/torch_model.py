@@ -78,8 +78,9 @@ class MLP(torch.nn.Module):
         return self.fc2(torch.relu(self.fc1(x))).reshape(-1)
 
     def params(self) -> dict[str, np.ndarray]:
-        """name -> float64 array of spec's shapes (w2 (H,) from fc2.weight's row)."""
-        return {k: t.detach().reshape(-1 if k == "w2" else t.shape).cpu().double().numpy()
+        """name -> float64 array of spec's shapes (w2 (H,) from fc2.weight's row), a copy (a
+        float64 CPU tensor's .numpy() would share the storage the steps update in place)."""
+        return {k: np.array(t.detach().reshape(-1 if k == "w2" else t.shape).cpu().numpy(), np.float64)
                 for k, t in zip(PARAMS, self.tensors())}
 
 
@@ -202,7 +203,7 @@ def loss_and_grad(cfg: Config, params, x: np.ndarray, y: np.ndarray, dtype: str,
     loss.backward()
     grads = {k: t.grad.detach().reshape(cfg.shapes[k]).cpu().double().numpy()
              for k, t in zip(PARAMS, net.tensors())}
-    return float(loss), grads
+    return float(loss.detach()), grads
 
 
 def floor(cfg: Config, dtype: str, device: str = "cpu"):
