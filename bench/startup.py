@@ -87,17 +87,19 @@ def files_in(d: str | Path) -> tuple[int, int]:
 
 def start(backend: str, variant: str, n: int, kind: str, caches: Path, threads: int,
           timeout: float = TIMEOUT, device: str = "cpu", dtype: str = "float32", steps: int = STEPS,
-          malloc: str = "steady") -> dict:
+          malloc: str = "steady", model: dict | None = None) -> dict:
     """One start of a run of ``steps`` steps in a fresh process (its own process group, killed
     whole on timeout), glibc malloc set as the bench's processes set it (``frameworks.set_malloc``,
     so that its steps cost what the throughput cases' do); the child's record plus
     ``process_seconds`` (spawn to exit, as the parent saw it). RuntimeError with the child's last
-    line when it fails or times out."""
+    line when it fails or times out. ``model`` ({name, config, seed, budget}): a model under
+    impls/contract.py trained to its first solved score instead of the seed's run (``child_model``;
+    ``n`` and ``steps`` unused)."""
     if kind not in KINDS:
         raise ValueError(f"kind: got {kind!r}; allowed: one of {', '.join(KINDS)}")
     cfg = {"backend": backend, "variant": variant, "n": n, "kind": kind, "threads": threads,
            "device": device, "dtype": dtype, "steps": steps, "malloc": malloc, "caches": str(caches),
-           "spawned": time.time()}
+           "spawned": time.time(), "model": model}
     env = {**os.environ, **cache_env(Path(caches))}
     t0 = time.perf_counter()
     p = subprocess.Popen([sys.executable, "-m", "bench.startup", json.dumps(cfg)], cwd=ROOT, env=env,
@@ -129,6 +131,16 @@ def _kill_group(p: subprocess.Popen) -> None:
     p.wait()
 
 
+def warm_missed(rec: dict) -> str | None:
+    """Why a warm start was not warm (it compiled anew), else None."""
+    tc, jc = rec.get("torch_compile"), rec.get("jax_compile")
+    if tc and (tc["fxgraph_cache_miss"] or not tc["fxgraph_cache_hit"]):
+        return f"inductor FX graph cache: {tc['fxgraph_cache_hit']} hits, {tc['fxgraph_cache_miss']} misses"
+    if jc and (jc["cache_misses"] or not jc["cache_hits"]):
+        return f"JAX persistent cache: {jc['cache_hits']} hits, {jc['cache_misses']} misses"
+    return None
+
+
 # ----------------------------------------------------------------------------- the child
 
 
@@ -155,19 +167,11 @@ def _torch_phases() -> dict:
             "graphs": int(counters["stats"]["unique_graphs"])}
 
 
-def child(cfg: dict) -> dict:
-    entered = time.time()
-    caches = _check_caches(cfg["kind"], os.environ)
+def _listen(cfg: dict) -> dict:
+    """After the framework's import: torch's threads set; JAX's compile phases and persistent-cache
+    hits counted (the dict returned fills as they happen)."""
     jax_seconds = {v: 0.0 for v in _JAX_EVENTS.values()}
     jax_counts = {"cache_hits": 0, "cache_misses": 0}
-    t = time.perf_counter
-    t0 = t()
-    from bench import frameworks
-    frameworks.set_malloc(cfg.get("malloc", "steady"))
-    import impls
-    from impls import Problem, Recipe
-    mod = impls.get(cfg["backend"])  # numpy's, impls' and the framework's import
-    t_import = t() - t0
     if cfg["backend"] == "torch":
         import torch
         torch.set_num_threads(cfg["threads"])
@@ -185,6 +189,35 @@ def child(cfg: dict) -> dict:
 
         jax.monitoring.register_event_duration_secs_listener(on_duration)
         jax.monitoring.register_event_listener(on_event)
+    return {"seconds": jax_seconds, "counts": jax_counts}
+
+
+def _finish(rec: dict, cfg: dict, caches: dict, jax_compile: dict) -> dict:
+    """The record's caches (files after), torch's compile phases and JAX's compile figures."""
+    for name, v in caches.items():
+        v["files_after"], v["bytes_after"] = files_in(v["dir"])
+    rec["caches"] = caches
+    if cfg["backend"] == "torch" and cfg["variant"] != "eager":
+        rec["torch_compile"] = _torch_phases()
+    if cfg["backend"] == "jax":
+        rec["jax_compile"] = {"seconds": jax_compile["seconds"], **jax_compile["counts"]}
+    return rec
+
+
+def child(cfg: dict) -> dict:
+    entered = time.time()
+    caches = _check_caches(cfg["kind"], os.environ)
+    if cfg.get("model"):
+        return child_model(cfg, entered, caches)
+    t = time.perf_counter
+    t0 = t()
+    from bench import frameworks
+    frameworks.set_malloc(cfg.get("malloc", "steady"))
+    import impls
+    from impls import Problem, Recipe
+    mod = impls.get(cfg["backend"])  # numpy's, impls' and the framework's import
+    t_import = t() - t0
+    jax_compile = _listen(cfg)
     t1 = t()
     data = impls.generate(Problem(n=cfg["n"], x_max=X_MAX, seed=SEED))
     t2 = t()
@@ -207,14 +240,35 @@ def child(cfg: dict) -> dict:
            "first_call_steps": steps if fused else 1, "rest_seconds": t5 - t4,
            "trajectory_seconds": t6 - t5, "steps": steps, "malloc": frameworks.malloc_info()["mode"],
            "to_first_step_seconds": t_import + (t4 - t1), "run_seconds": t_import + (t6 - t1)}
-    for name, v in caches.items():
-        v["files_after"], v["bytes_after"] = files_in(v["dir"])
-    rec["caches"] = caches
-    if cfg["backend"] == "torch" and cfg["variant"] != "eager":
-        rec["torch_compile"] = _torch_phases()
-    if cfg["backend"] == "jax":
-        rec["jax_compile"] = {"seconds": jax_seconds, **jax_counts}
-    return rec
+    return _finish(rec, cfg, caches, jax_compile)
+
+
+def child_model(cfg: dict, entered: float, caches: dict) -> dict:
+    """A model under impls/contract.py trained to its first solved score (``impls.models.run.train``:
+    prepare, blocks of eval_every steps, compiling on the first, each block scored) as
+    ``paritybench train --model`` does; ``run_seconds`` = import + the whole run (the time to solve)."""
+    t = time.perf_counter
+    t0 = t()
+    from bench import frameworks
+    frameworks.set_malloc(cfg.get("malloc", "steady"))
+    from impls.contract import Train
+    from impls.models import get, get_backend, outcome, run
+    spec = cfg["model"]
+    model = get(spec["name"])
+    get_backend(model, cfg["backend"])  # the framework's import
+    t_import = t() - t0
+    jax_compile = _listen(cfg)
+    t1 = t()
+    train = Train(optim=model.optim, seed=spec["seed"], steps=spec["budget"], dtype=cfg["dtype"])
+    traj = run.train(model, cfg["backend"], model.config(**spec["config"]), train, cfg["variant"], cfg["device"])
+    t2 = t()
+    result, steps = outcome.classify(traj)
+    rec = {"kind": cfg["kind"], "python_seconds": entered - cfg["spawned"], "import_seconds": t_import,
+           "prepare_seconds": traj.meta["prepare_seconds"], "step_seconds": traj.seconds,
+           "eval_seconds": traj.meta["eval_seconds"], "train_seconds": t2 - t1, "outcome": result,
+           "steps_to_solve": steps, "steps_run": traj.meta["steps_run"], "eval_every": traj.meta["eval_every"],
+           "malloc": frameworks.malloc_info()["mode"], "run_seconds": t_import + (t2 - t1)}
+    return _finish(rec, cfg, caches, jax_compile)
 
 
 if __name__ == "__main__":

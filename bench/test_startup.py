@@ -61,16 +61,6 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("start_case", cs, ids=[c.id for c in cs])
 
 
-def _warm_missed(rec: dict) -> str | None:
-    """Why a warm start was not warm (it compiled anew), else None."""
-    tc, jc = rec.get("torch_compile"), rec.get("jax_compile")
-    if tc and (tc["fxgraph_cache_miss"] or not tc["fxgraph_cache_hit"]):
-        return f"inductor FX graph cache: {tc['fxgraph_cache_hit']} hits, {tc['fxgraph_cache_miss']} misses"
-    if jc and (jc["cache_misses"] or not jc["cache_hits"]):
-        return f"JAX persistent cache: {jc['cache_hits']} hits, {jc['cache_misses']} misses"
-    return None
-
-
 def test_startup(benchmark, start_case, bench_settings, tmp_path_factory):
     c = start_case
     frameworks.skip_unless_runs(c.backend, c.device)
@@ -94,7 +84,7 @@ def test_startup(benchmark, start_case, bench_settings, tmp_path_factory):
             "cold": recs["cold"], "warm": recs.get("warm", recs["cold"]), "warm_measured": "warm" in recs,
             "timed": "fresh processes: import, data, prepare, S0 steps, trajectory (bench/startup.py)"}
     benchmark.extra_info.update(info)
-    missed = _warm_missed(recs["warm"]) if "warm" in recs else None
+    missed = startup.warm_missed(recs["warm"]) if "warm" in recs else None
     if missed:
         benchmark.extra_info.update(kind="failed", failure=f"warm start compiled anew: {missed}")
         pytest.fail(f"warm start compiled anew: {missed}")

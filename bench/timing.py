@@ -439,6 +439,26 @@ MODEL_CONFIGS = {"quick": {"sparse-parity": (SPARSE_PARITY_PAPER,)},
 MODEL_OPTIMIZERS = ("sgd",)  # the paper's recipe (impls.models MODEL.optim)
 
 
+# Agreement (bench/test_model_agreement.py): a run trained to solved in float32 by each of RUNS
+# against the float64 reference, same seed: same outcome, steps to solve within one eval block.
+# n = 20 (the reference solves at step 800 with seed 0): seconds a run, where the paper's n = 30
+# takes 1,100 steps and the float64 reference's steps cost 2x float32's.
+MODEL_AGREEMENT = {"sparse-parity": (("n_bits", 20), ("k", 3), ("width", 1000), ("batch", 32))}
+MODEL_AGREEMENT_BUDGET = 5_000  # steps; unsolved by then is an outcome too ("unsolved")
+MODEL_AGREEMENT_RUNS = {"quick": (),
+                        "default": (("reference", "numpy"), ("torch", "eager"), ("jax", "jit"), ("jax", "scan")),
+                        "full": (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"),
+                                 ("jax", "jit"), ("jax", "scan"))}
+# Time to solve (bench/test_model_agreement.py, bench/startup.py): a fresh process's run to solved
+# at the paper's size, cold and warm compile caches; default: each framework's fastest variant
+# at that size in the throughput cases (torch compiled, jax scan), full: every variant.
+MODEL_SOLVE = {"sparse-parity": SPARSE_PARITY_PAPER}
+MODEL_SOLVE_BUDGET = 20_000
+MODEL_SOLVE_RUNS = {"quick": (), "default": (("torch", "compiled"), ("jax", "scan")),
+                    "full": (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"),
+                             ("jax", "jit"), ("jax", "scan"))}
+
+
 def config_tag(config) -> str:
     """'n30-k3-w1000-b32' of a model config ((field, value), ...): each value after its field's
     first letter ('n_bits' -> n), in the config's own order; the model's ``Config.id`` for sparse parity."""

@@ -177,3 +177,23 @@ def test_compare_tables_and_gate_take_the_models_cases_and_keep_the_seeds():
     mine = [r for r in d.rows if r.case.startswith("sparse-parity")]
     assert len(mine) == 7 and not d.regressions
     assert {r.verdict for r in mine if "agreement" not in r.case and "solve" not in r.case} != {"not gated"}
+
+
+def test_agreement_and_time_to_solve_cases_per_profile():
+    from bench import test_model_agreement as T
+
+    ag = list(T._params(timing.MODEL_AGREEMENT, timing.MODEL_AGREEMENT_RUNS))
+    ids = [p.id for p in ag]
+    assert "sparse-parity-jax-jit-cpu-f32-n20-k3-w1000-b32-sgd-seed0" in ids and len(ids) == len(set(ids))
+    assert not [i for i in ids if "reference" in i and "-gpu-" in i]
+    names = ("model_name", "backend", "variant", "device", "dtype", "config")
+    chosen = {p: {(v[1], v[2]) for v in (x.values for x in ag)
+                  if T.in_profile(p, "test_model_agreement", dict(zip(names, v)))} for p in timing.PROFILES}
+    assert chosen["quick"] == set() and ("torch", "compiled") not in chosen["default"]
+    assert chosen["default"] < chosen["full"] == {("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"),
+                                                  ("jax", "jit"), ("jax", "scan")}
+    solve = list(T._params(timing.MODEL_SOLVE, timing.MODEL_SOLVE_RUNS))
+    assert "sparse-parity-torch-compiled-cpu-f32-n30-k3-w1000-b32-sgd-seed0" in [p.id for p in solve]
+    default = {(v[1], v[2]) for v in (x.values for x in solve) if T.in_profile("default", "test_time_to_solve", dict(zip(names, v)))}
+    assert default == {("torch", "compiled"), ("jax", "scan")}
+    assert timing.MODEL_AGREEMENT_BUDGET >= 10 * 100 and timing.MODEL_SOLVE_BUDGET >= 10 * 100
