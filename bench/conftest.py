@@ -4,6 +4,7 @@ Options (each also an environment variable):
   --profile quick|default|full PARITYBENCH_PROFILE  quick: the headline in < 60 s; full adds n = 1e7
   --device cpu,gpu            PARITYBENCH_DEVICE    devices to run (cuda = gpu); default both
   --backend reference,torch,jax PARITYBENCH_BACKEND  frameworks to run; default all
+  --model seed,sparse-parity  PARITYBENCH_MODEL     models to run (impls/models); default all
   --threads T                 PARITYBENCH_THREADS   threads of both frameworks; default 1 (see below)
   --results-dir DIR           PARITYBENCH_RESULTS   where the run's new JSON goes (default results/runs/,
                                                     created if missing, ignored by git: a user's runs
@@ -71,6 +72,7 @@ def pytest_addoption(parser):
     g.addoption("--profile", default=None, help="quick | default | full (quick: < 60 s, full adds n = 1e7); env PARITYBENCH_PROFILE")
     g.addoption("--device", default=None, help="comma list of cpu, gpu (cuda); env PARITYBENCH_DEVICE")
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
+    g.addoption("--model", default=None, help="comma list of seed, sparse-parity (impls/models); default all; env PARITYBENCH_MODEL")
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/runs/, ignored by git); env PARITYBENCH_RESULTS")
     g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
@@ -90,6 +92,8 @@ def settings(config) -> dict:
                                   timing.PROFILES)
     devices = timing.parse_list("device", _opt(config, "device", "PARITYBENCH_DEVICE"), timing.DEVICES)
     backends = timing.parse_list("backend", _opt(config, "backend", "PARITYBENCH_BACKEND"), timing.BACKENDS)
+    from impls.models import MODELS  # framework-free
+    models = timing.parse_list("model", _opt(config, "model", "PARITYBENCH_MODEL"), tuple(MODELS))
     raw = _opt(config, "threads", "PARITYBENCH_THREADS")
     threads = DEFAULT_THREADS
     if raw == "all":
@@ -123,7 +127,7 @@ def settings(config) -> dict:
             deadline = -1.0
         if not 0 < deadline < float("inf"):
             raise ValueError(f"deadline: got {raw!r}; allowed: a positive number of seconds")
-    return {"profile": profile, "devices": devices, "backends": backends, "threads": threads,
+    return {"profile": profile, "devices": devices, "backends": backends, "models": models, "threads": threads,
             "processes": processes, "malloc": malloc, "results_dir": results, "plant": plant,
             "deadline": deadline}
 
@@ -333,9 +337,16 @@ def _backend_device(params: dict) -> tuple:
     return params.get("backend"), params.get("device")
 
 
+def _model(params: dict) -> str:
+    """The model a collected case times: a model case's (impls/models), else the seed's."""
+    c = params.get("model_case")
+    return getattr(c, "model", None) or params.get("model_name") or "seed"
+
+
 def pytest_collection_modifyitems(config, items):
     """Deselect (not skip) what this run did not ask for: cases of another profile (a test
-    module's ``in_profile``) and backends or devices left out by --backend / --device."""
+    module's ``in_profile``) and backends, devices or models left out by --backend / --device /
+    --model."""
     s = getattr(config, "paritybench_settings", None)
     if not s:
         return
@@ -347,7 +358,8 @@ def pytest_collection_modifyitems(config, items):
         if in_profile is not None and not in_profile(s["profile"], item.originalname, params):
             gone["profile"].append(item)
         elif ((backend and backend not in s["backends"]) or (device and device not in s["devices"])
-              or (backend == "reference" and device == "gpu")):  # numpy has no GPU: not a case
+              or (backend == "reference" and device == "gpu")  # numpy has no GPU: not a case
+              or _model(params) not in s.get("models", (_model(params),))):
             gone["choice"].append(item)
         else:
             keep.append(item)
@@ -364,7 +376,7 @@ def pytest_report_collectionfinish(config, start_path, items):
         lines.append(f"paritybench: {d['profile']} cases outside the {_SETTINGS.get('profile')} profile deselected "
                      "(--profile full runs every case)")
     if d.get("choice"):
-        lines.append(f"paritybench: {d['choice']} cases of backends/devices not chosen (--backend, --device) "
+        lines.append(f"paritybench: {d['choice']} cases of backends/devices/models not chosen (--backend, --device, --model) "
                      "or that cannot exist (numpy on a GPU) deselected")
     return lines
 

@@ -197,3 +197,23 @@ def test_agreement_and_time_to_solve_cases_per_profile():
     default = {(v[1], v[2]) for v in (x.values for x in solve) if T.in_profile("default", "test_time_to_solve", dict(zip(names, v)))}
     assert default == {("torch", "compiled"), ("jax", "scan")}
     assert timing.MODEL_AGREEMENT_BUDGET >= 10 * 100 and timing.MODEL_SOLVE_BUDGET >= 10 * 100
+
+
+def test_model_option_selects_the_models_and_rejects_an_unknown_one_in_one_line():
+    import subprocess
+
+    def collect(*args):
+        return subprocess.run([sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--collect-only", "-q",
+                               "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    r = collect("--model", "nope")
+    errors = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("ERROR")]
+    assert r.returncode not in (0, 1) and len(errors) == 1
+    assert "model: got 'nope'; allowed: one of seed, sparse-parity" in errors[0]
+    r = collect("--model", "sparse-parity", "--device", "cpu", "--profile", "quick")
+    ids = [line for line in r.stdout.splitlines() if "::" in line]
+    assert ids and all("sparse-parity" in i for i in ids), r.stdout
+    assert {i.split("::")[1].split("[")[0] for i in ids} == {"test_model_step"}  # quick: steps only
+    r = collect("--model", "seed", "--device", "cpu", "--profile", "quick")
+    ids = [line for line in r.stdout.splitlines() if "::" in line]
+    assert ids and not [i for i in ids if "sparse-parity" in i]
