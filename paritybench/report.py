@@ -17,14 +17,15 @@ import re
 from pathlib import Path
 from statistics import median
 
-from . import report_ab, report_gap, report_gpu, report_scale, report_ttt, resultfile
+from . import report_ab, report_gap, report_gpu, report_models, report_scale, report_ttt, resultfile
 from .files import newest_study
 from .render import power10, us
 from .resultfile import Case, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md", "docs/answer.md",
-        "docs/numerics.md", "docs/gap.md", "docs/scale.md", "docs/gpu.md", "docs/time-to-train.md")
+        "docs/numerics.md", "docs/gap.md", "docs/scale.md", "docs/gpu.md", "docs/time-to-train.md",
+        "docs/sparse-parity.md")
 MARK = re.compile(r"(<!-- report:([a-z0-9-]+) -->\n)(.*?)(<!-- /report:\2 -->)", re.S)
 
 
@@ -351,6 +352,7 @@ BLOCKS.update(report_scale.BLOCKS)  # docs/scale.md's
 BLOCKS.update(report_gpu.BLOCKS)  # docs/gpu.md's
 BLOCKS.update(report_ttt.BLOCKS)  # docs/time-to-train.md
 BLOCKS.update(report_ab.BLOCKS)  # docs/compare.md: across hardware and versions
+BLOCKS.update(report_models.BLOCKS)  # docs/sparse-parity.md: the paper's result (#29)
 
 
 def fill(text: str, run: Run) -> str:

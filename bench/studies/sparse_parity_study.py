@@ -22,9 +22,11 @@ per step here, torch compiled and jax scan):
            (its steps are censored) and named.
   jump     one run at n = --jump-n, k, seed 0, of --jump-steps steps (not stopped at the solve):
            per eval block the held-out accuracy, the training loss (the block's mean batch hinge),
-           the first layer's movement from its start ||W1_t - W1_0||_F, and the RMS of W1's
-           columns on the secret bits against the RMS of the other columns (the hidden progress:
-           the secret columns grow while the accuracy sits at chance).
+           the first layer's movement from its start ||W1_t - W1_0||_F (the paper's measure; here
+           weight decay moves it as much as learning does), the RMS of W1's secret columns against
+           the other columns', and per neuron the same ratio, its max and its top-10 mean over the
+           neurons (the hidden progress: the leading neurons lean on the secret bits while the
+           accuracy sits at chance).
 
 Threads: each worker process runs one framework thread (torch.set_num_threads(1); XLA's
 single-thread flags); --jobs workers run at once. Steps-to-solve do not depend on timing; the
@@ -96,21 +98,35 @@ def _w1_slice(cfg) -> slice:
     raise KeyError("W1")
 
 
-def progress(cfg, secret: np.ndarray, snapshots: dict) -> dict:
-    """Per recorded step t: ||W1_t - W1_0||_F, and the RMS of W1's secret columns and of the rest."""
+def progress(cfg, secret: np.ndarray, snapshots: dict, top: int = 10) -> dict:
+    """Per recorded step t, from W1_t (H, n):
+      w1_movement       ||W1_t - W1_0||_F (the paper's measure; weight decay alone moves it by
+                        ||W1_0|| (1 - (1 - lr wd)^t))
+      secret_rms        RMS of W1's secret columns; other_rms: of the rest (every neuron pooled)
+      neuron_ratio_max  max over neurons j of RMS(W1[j, S]) / RMS(W1[j, not S]): the neuron that
+                        leans most on the secret bits; neuron_ratio_top: the mean of the top ``top``
+    """
     sl, shape = _w1_slice(cfg), cfg.shapes["W1"]
     mask = np.zeros(cfg.n, bool)
     mask[secret] = True
     w0 = snapshots[0][sl].reshape(shape)
     steps = sorted(snapshots)
-    move, sec, rest = [], [], []
+    out = {"steps": steps, "w1_norm0": float(np.linalg.norm(w0)), "top": top, "w1_movement": [],
+           "secret_rms": [], "other_rms": [], "neuron_ratio_max": [], "neuron_ratio_top": []}
     for t in steps:
         w = snapshots[t][sl].reshape(shape)
-        move.append(float(np.linalg.norm(w - w0)))
-        sec.append(float(np.sqrt(np.mean(w[:, mask] ** 2))))
-        rest.append(float(np.sqrt(np.mean(w[:, ~mask] ** 2))) if (~mask).any() else None)
-    return {"steps": steps, "w1_movement": move, "w1_norm0": float(np.linalg.norm(w0)),
-            "secret_rms": sec, "other_rms": rest}
+        out["w1_movement"].append(float(np.linalg.norm(w - w0)))
+        out["secret_rms"].append(float(np.sqrt(np.mean(w[:, mask] ** 2))))
+        if (~mask).any():
+            out["other_rms"].append(float(np.sqrt(np.mean(w[:, ~mask] ** 2))))
+            ratio = np.sqrt(np.mean(w[:, mask] ** 2, axis=1) / np.maximum(np.mean(w[:, ~mask] ** 2, axis=1), 1e-300))
+            ratio = np.sort(ratio)[::-1]
+            out["neuron_ratio_max"].append(float(ratio[0]))
+            out["neuron_ratio_top"].append(float(ratio[:top].mean()))
+        else:
+            for key in ("other_rms", "neuron_ratio_max", "neuron_ratio_top"):
+                out[key].append(None)
+    return out
 
 
 def jump_run(task: dict) -> dict:
