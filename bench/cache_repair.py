@@ -10,14 +10,16 @@ Owned caches, and only these are touched:
   inductor  the suite's keyed TORCHINDUCTOR_CACHE_DIR (``paritybench-<numeric key>``,
             impls/torch_backend.py): a ``.so``/``.o`` beside its ``.cpp`` that is empty, has no ELF
             header or ends before its section table; an empty FX graph or AOTAutograd cache entry
-  jax       a JAX persistent compilation cache of the suite's own (the replicas' run cache, a
-            start's cache): an entry (``*-cache``) that is empty or whose compressed stream ends
-            early; an access-time file (``*-atime``) that is not 8 bytes
+  jax       a JAX persistent compilation cache of the suite's own (the replicas' run cache,
+            bench/replicas.py): an entry (``*-cache``) that is empty or whose compressed stream
+            ends early; an access-time file (``*-atime``) that is not 8 bytes
 
   scan(kind, directory) -> [Repair]      what is truncated (nothing removed)
   repair(kind, directory) -> [Repair]    the same, removed
-  failed_load(text, directory) -> [Repair]  the artifacts a failed load names ("file too short",
+  repair_owned(jax_dir=None) -> [Repair] repair every suite inductor directory (and jax_dir)
+  failed_load(text, directory) -> [Repair]  the objects a failed load names ("file too short",
                                          "invalid ELF header", ...), removed
+  line(repairs, when) -> str             the one line that says what was removed and why
 """
 from __future__ import annotations
 
@@ -69,17 +71,18 @@ def elf_problem(path: str) -> str | None:
     return f"{size} bytes, cut short (its section table ends at byte {end})" if end > size else None
 
 
-def _source_of(path: str) -> str | None:
-    """The ``.cpp`` an inductor object was built from (x.so/x.o <- x.cpp; x.main.so <- x.main.cpp)."""
-    stem = path.rsplit(".", 1)[0]
-    return next((s for s in (stem + ".cpp",) if os.path.isfile(s)), None)
+def _has_source(path: str) -> bool:
+    """Whether an inductor object sits beside the ``.cpp`` it is built from (x.so, x.o <- x.cpp;
+    x.main.so <- x.main.cpp): a kernel of inductor's, not some other file."""
+    return os.path.isfile(path.rsplit(".", 1)[0] + ".cpp")
 
 
 def jax_entry_problem(path: str) -> str | None:
     """Why a JAX persistent-cache file is cut short, else None: an entry (``*-cache``, zlib or zstd
     compressed) empty or whose stream ends early; an access time (``*-atime``) not 8 bytes."""
     try:
-        data = open(path, "rb").read()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         return f"unreadable ({e.strerror})"
     if path.endswith("-atime"):
@@ -117,11 +120,11 @@ def owned(kind: str, directory: str | os.PathLike | None) -> bool:
 
 
 def _files(directory: str):
-    for root, dirs, names in os.walk(directory):  # os.walk does not follow symbolic links
+    for root, _, names in os.walk(directory):  # os.walk does not follow symbolic links
         for n in names:
             p = os.path.join(root, n)
             if not os.path.islink(p):
-                yield root, n, p
+                yield p
 
 
 def inductor_dirs(base: str | os.PathLike | None) -> list[str]:
@@ -142,19 +145,19 @@ def scan(kind: str, directory: str | os.PathLike | None) -> list[Repair]:
     if not owned(kind, directory):
         return []
     d = os.path.abspath(directory)
-    out = []
-    for root, name, p in _files(d):
-        why = None
-        if kind == "jax":
-            if name.endswith(("-cache", "-atime")):
-                why = jax_entry_problem(p)
-        elif name.endswith((".so", ".o")) and _source_of(p):
-            why = elf_problem(p)
-        elif os.path.relpath(root, d).split(os.sep)[0] in ENTRY_DIRS and not name.endswith(".lock"):
-            why = "empty cache entry (0 bytes)" if os.path.getsize(p) == 0 else None
-        if why:
-            out.append(Repair(kind, d, p, why))
-    return out
+    return [Repair(kind, d, p, why) for p in _files(d) if (why := _problem(kind, d, p))]
+
+
+def _problem(kind: str, root: str, path: str) -> str | None:
+    """Why ``path`` in cache ``root`` of ``kind`` is cut short, else None (also for files not judged)."""
+    name = os.path.basename(path)
+    if kind == "jax":
+        return jax_entry_problem(path) if name.endswith(("-cache", "-atime")) else None
+    if name.endswith((".so", ".o")) and _has_source(path):
+        return elf_problem(path)
+    if os.path.relpath(path, root).split(os.sep)[0] in ENTRY_DIRS and not name.endswith(".lock"):
+        return "empty cache entry (0 bytes)" if os.path.getsize(path) == 0 else None
+    return None
 
 
 def _remove(found: list[Repair]) -> list[Repair]:
@@ -175,8 +178,8 @@ def _remove(found: list[Repair]) -> list[Repair]:
                 os.close(fd)
                 continue  # being built by another process right now
         try:
-            if r.cache == "inductor" and not elf_problem(r.path):
-                continue  # rebuilt whole meanwhile
+            if not _problem(r.cache, r.root, r.path):
+                continue  # written whole meanwhile
             os.unlink(r.path)
             done.append(r)
         except FileNotFoundError:
