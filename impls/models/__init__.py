@@ -26,7 +26,7 @@ def check_name(name: str) -> str:
     """A built-in model's name, or a user's model file ``path/to/model.py:Name`` (impls/models/user)."""
     if name not in MODELS:
         from . import user
-        if user.is_spec(name) or name in user._LOADED:
+        if user.is_spec(name) or name in user._LOADED or user.from_env(name) is not None:
             return name
         raise invalid("model", name, "one of " + ", ".join(MODELS) + ", or path/to/model.py:Name (docs/models.md)")
     return name
@@ -38,7 +38,7 @@ def get(name: str) -> Model:
     check_name(name)
     if name not in MODELS:  # a user's model file: loaded (one line naming the field if it is bad)
         from . import user
-        return user._LOADED[name] if name in user._LOADED else user.load(name)
+        return user._LOADED[name] if name in user._LOADED else user.from_env(name) or user.load(name)
     if MODELS[name] is None:
         raise invalid("model", name, "a model under impls/contract.py (the seed's is impls.registry)")
     return MODELS[name]

@@ -53,6 +53,20 @@ _LOADED: dict[str, Model] = {}
 _CACHE: dict[tuple, Model] = {}  # name -> Model: models.get(name) after a load
 
 
+ENV = "PARITYBENCH_USER_MODELS"  # ';'-separated path.py:Name specs a bench run loads (its replicas inherit it)
+
+
+def from_env(name: str) -> Model | None:
+    """The model ``name`` among the specs of $PARITYBENCH_USER_MODELS (a bench run's fresh
+    processes: replicas, time-to-solve runs), loaded; None if none has that name."""
+    import os
+    for spec in filter(None, os.environ.get(ENV, "").split(";")):
+        m = load(spec)
+        if m.name == name:
+            return m
+    return None
+
+
 def is_spec(text) -> bool:
     """Whether ``text`` names a user's model file, ``path.py:Name`` (or ``path.py``)."""
     return isinstance(text, str) and (".py:" in text or text.endswith(".py"))

@@ -144,3 +144,28 @@ def loss_and_grad(cfg, params, batch, dtype: str, device: str = "cpu"):
         b = jax.device_put(_host(batch, dtype), dev)
         value, g = jax.value_and_grad(_loss_fn(cfg))(p, *b)
         return float(value), {k: np.asarray(g[k], np.float64) for k in sorted(params)}
+
+
+def floor(cfg, dtype: str, device: str = "cpu"):
+    """k -> None: k passes of the file's loss, forward only (no gradient, no update), in one jitted
+    ``lax.fori_loop`` of static length k at the initial parameters on step 0's batch, each pass
+    feeding params + 1e-30 loss into the next so XLA can neither hoist nor drop one; finished on
+    the device. The cheapest fused pass over part of the step's work."""
+    dev = jax_device(device)
+    loss = _loss_fn(cfg)
+    with precision(dtype):
+        p = jax.device_put({k: v.astype(dtype) for k, v in cfg.model.init(cfg, 0).items()}, dev)
+        batch = jax.device_put(_host([a[0] for a in cfg.model.batches(cfg, 0, 0, 1)], dtype), dev)
+
+    @functools.partial(jax.jit, static_argnums=2)
+    def passes(p, batch, k):
+        def one(_, p):
+            L = loss(p, *batch)
+            return jax.tree_util.tree_map(lambda a: a + (1e-30 * L).astype(a.dtype), p)
+        return jax.lax.fori_loop(0, k, one, p)
+
+    def run(k: int) -> None:
+        with precision(dtype):
+            synchronize(passes(p, batch, k))
+
+    return run

@@ -135,3 +135,20 @@ def prepare(cfg, train: Train, variant: str = "numpy", device: str = "cpu", seed
 
 
 __all__ = ["available", "check_params", "loss_and_grad", "prepare"]
+
+
+def floor(cfg, dtype: str, device: str = "cpu"):
+    """k -> None: k calls of ``loss_numpy`` (loss and gradient) at the initial parameters on step
+    0's batch: the step's essential work without the update and the data draw, so below the step."""
+    ok, why = available(device)
+    if not ok:
+        raise invalid("device", device, f"for backend {name}: cpu ({why})")
+    dt = np.dtype(dtype)
+    p = {k: v.astype(dt) for k, v in cfg.model.init(cfg, 0).items()}
+    batch = cast_batch([a[0] for a in cfg.model.batches(cfg, 0, 0, 1)], dtype)
+
+    def run(k: int) -> None:
+        for _ in range(k):
+            call(cfg, "loss_numpy", p, *batch)
+
+    return run

@@ -132,3 +132,25 @@ def loss_and_grad(cfg, params, batch, dtype: str, device: str = "cpu"):
     grads = {k: (p.grad if p.grad is not None else torch.zeros_like(p)).detach().cpu().double().numpy()
              for k, p in net.items()}
     return float(loss.detach()), grads
+
+
+def floor(cfg, dtype: str, device: str = "cpu"):
+    """k -> None: k calls of the file's loss, forward only (no gradient, no update), compiled by
+    torch.compile, at the initial parameters on step 0's batch, finished on the device: the
+    cheapest fused pass over part of the step's work (a step also runs the backward and update)."""
+    ok, why = available(device)
+    if not ok:
+        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    dev, dt = torch_device(device), _DTYPES[dtype]
+    p = {k: torch.as_tensor(v).to(dt).to(dev) for k, v in cfg.model.init(cfg, 0).items()}
+    batch = _to_device([a[0] for a in cfg.model.batches(cfg, 0, 0, 1)], dt, dev)
+    loss_fn = cfg.user.loss_torch
+    one = torch.compile(lambda p, batch: loss_fn(p, *batch), dynamic=False)
+
+    def run(k: int) -> None:
+        with torch.no_grad():
+            for _ in range(k):
+                one(p, batch)
+        synchronize(dev)
+
+    return run
