@@ -91,8 +91,9 @@ def test_a_tiny_run_solves_in_the_reference_and_torch_eager(tmp_path, capsys):
         assert r["outcome"] == "solved" and r["accuracy"] >= 0.99 and r["stopped"] == "solved"
         assert r["steps_to_solve"] % 20 == 0 and r["steps_run"] == r["steps_to_solve"] == len(r["loss"])
         assert r["scores"][-1] == [r["steps_to_solve"], r["accuracy"]]
-    for r in doc["runs"][1:]:  # float32 from the float64 start: within 1e-3 until the solve here
-        assert r["horizon"] is None and r["horizon_checked_to"] == min(r["steps_run"], doc["runs"][0]["steps_run"])
+    for r in doc["runs"][1:]:  # a scored step both runs reached, or never (None; here: never, AMD EPYC)
+        to = min(r["steps_run"], doc["runs"][0]["steps_run"])
+        assert r["horizon_checked_to"] == to and (r["horizon"] is None or 0 < r["horizon"] <= to)
 
 
 def test_a_budget_too_small_is_unsolved(capsys):
