@@ -72,7 +72,8 @@ def pytest_addoption(parser):
     g.addoption("--profile", default=None, help="quick | default | full (quick: < 60 s, full adds n = 1e7); env PARITYBENCH_PROFILE")
     g.addoption("--device", default=None, help="comma list of cpu, gpu (cuda); env PARITYBENCH_DEVICE")
     g.addoption("--backend", default=None, help="comma list of reference, torch, jax; env PARITYBENCH_BACKEND")
-    g.addoption("--model", default=None, help="comma list of seed, sparse-parity (impls/models); default all; env PARITYBENCH_MODEL")
+    g.addoption("--model", default=None, help="comma list of seed, sparse-parity (impls/models) or path/to/model.py:Name "
+                "(a model of your own, docs/models.md); default all built-in; env PARITYBENCH_MODEL")
     g.addoption("--threads", default=None, help="threads for torch and XLA (default 1: the gate's figures hold for one thread; 'all' = every CPU); env PARITYBENCH_THREADS")
     g.addoption("--results-dir", default=None, help="directory of the new result JSON (default results/runs/, ignored by git); env PARITYBENCH_RESULTS")
     g.addoption("--processes", default=None, help="processes per throughput case (default 4, quick profile 1: this one + replicas, 1 to 16); env PARITYBENCH_PROCESSES")
@@ -86,6 +87,24 @@ def _opt(config, name: str, env: str):
     return os.environ.get(env) if value is None else value
 
 
+def _models(text: str | None, builtin: tuple) -> tuple:
+    """The --model list: built-in names, and user model files path/to/model.py:Name (loaded,
+    registered in the matrix, and named in $PARITYBENCH_USER_MODELS for the run's fresh processes)."""
+    from impls.models import get, user
+    items = [s.strip() for s in (text or "").split(",") if s.strip()]
+    specs = [s for s in items if user.is_spec(s)]
+    names = [s for s in items if s not in specs]
+    models = timing.parse_list("model", ",".join(names) or None, builtin) if names or not specs else ()
+    for spec in specs:
+        m = get(spec)
+        timing.register_user_model(m)
+        models += (m.name,)
+    if specs:
+        path = lambda s: str(Path(s.rpartition(":")[0] if ".py:" in s else s).resolve()) + (":" + s.rpartition(":")[2] if ".py:" in s else "")  # noqa: E731
+        os.environ[user.ENV] = ";".join(path(s) for s in specs)
+    return models
+
+
 def settings(config) -> dict:
     """Validated options; ValueError (one line) on bad input."""
     profile = timing.check_choice("profile", _opt(config, "profile", "PARITYBENCH_PROFILE") or "default",
@@ -93,7 +112,7 @@ def settings(config) -> dict:
     devices = timing.parse_list("device", _opt(config, "device", "PARITYBENCH_DEVICE"), timing.DEVICES)
     backends = timing.parse_list("backend", _opt(config, "backend", "PARITYBENCH_BACKEND"), timing.BACKENDS)
     from impls.models import MODELS  # framework-free
-    models = timing.parse_list("model", _opt(config, "model", "PARITYBENCH_MODEL"), tuple(MODELS))
+    models = _models(_opt(config, "model", "PARITYBENCH_MODEL"), tuple(MODELS))
     raw = _opt(config, "threads", "PARITYBENCH_THREADS")
     threads = DEFAULT_THREADS
     if raw == "all":

@@ -437,6 +437,7 @@ MODEL_CONFIGS = {"quick": {"sparse-parity": (SPARSE_PARITY_PAPER,)},
                  "default": {"sparse-parity": (SPARSE_PARITY_PAPER, SPARSE_PARITY_MATMUL)},
                  "full": {"sparse-parity": (SPARSE_PARITY_PAPER, SPARSE_PARITY_MATMUL)}}
 MODEL_OPTIMIZERS = ("sgd",)  # the paper's recipe (impls.models MODEL.optim)
+USER_OPTIMIZERS: dict[str, str] = {}  # a user's model file -> its recipe's optimizer (register_user_model)
 
 
 # Agreement (bench/test_model_agreement.py): a run trained to solved in float32 by each of RUNS
@@ -457,6 +458,18 @@ MODEL_SOLVE_BUDGET = 20_000
 MODEL_SOLVE_RUNS = {"quick": (), "default": (("torch", "compiled"), ("jax", "scan")),
                     "full": (("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"),
                              ("jax", "jit"), ("jax", "scan"))}
+
+
+def register_user_model(model) -> None:
+    """A user's model file (impls/models/user, ``--model path/to/model.py:Name``) in this run's
+    matrix: its default parameters in every profile's throughput, agreement and time-to-solve
+    cases, with its own recipe's optimizer."""
+    config = tuple(model.parameters.items())
+    for profile in MODEL_CONFIGS:
+        MODEL_CONFIGS[profile][model.name] = (config,)
+    MODEL_AGREEMENT[model.name] = config
+    MODEL_SOLVE[model.name] = config
+    USER_OPTIMIZERS[model.name] = model.optim.optimizer
 
 
 def config_tag(config) -> str:
@@ -505,7 +518,7 @@ def model_cases(profile: str, devices=DEVICES, backends=BACKENDS) -> list[ModelC
     for device in devices:
         for model, configs in MODEL_CONFIGS[profile].items():
             for config in configs:
-                for opt in MODEL_OPTIMIZERS:
+                for opt in ((USER_OPTIMIZERS[model],) if model in USER_OPTIMIZERS else MODEL_OPTIMIZERS):
                     for b in backends:
                         if b == "reference" and device != "cpu":
                             continue
