@@ -87,6 +87,18 @@ def _opt(config, name: str, env: str):
     return os.environ.get(env) if value is None else value
 
 
+_USER_MODELS: list = []  # the user's model files of this run (--model path.py:Name)
+
+
+def _check_user_models(seed: int) -> None:
+    """The same-model check of each user's model (impls/models/user/check.py) before anything is
+    timed: a mismatch is one line (a usage error); after pin_threads, which must precede jax."""
+    from impls.contract import Train
+    from impls.models.user import check
+    for m in _USER_MODELS:
+        check.same_model(m, m.config(), Train(m.optim, seed=seed, steps=1))
+
+
 def _models(text: str | None, builtin: tuple) -> tuple:
     """The --model list: built-in names, and user model files path/to/model.py:Name (loaded,
     registered in the matrix, and named in $PARITYBENCH_USER_MODELS for the run's fresh processes)."""
@@ -97,6 +109,7 @@ def _models(text: str | None, builtin: tuple) -> tuple:
     models = timing.parse_list("model", ",".join(names) or None, builtin) if names or not specs else ()
     for spec in specs:
         m = get(spec)
+        _USER_MODELS.append(m)
         timing.register_user_model(m)
         models += (m.name,)
     if specs:
@@ -235,6 +248,7 @@ def pytest_configure(config):
         path, user = _output_path(config, s)
         frameworks.pin_threads(s["threads"])
         frameworks.set_malloc(s["malloc"])
+        _check_user_models(timing.SEED)
     except (ValueError, RuntimeError) as e:
         raise pytest.UsageError(str(e)) from None
     _SETTINGS.update(s)

@@ -208,3 +208,27 @@ def test_docs_example_trains_through_the_cli_as_the_doc_says(tmp_path, capsys):
     for k in ("torch-eager", "jax-scan"):
         assert runs[k]["horizon"] is None  # every-step agreement to the solve
     assert max(doc_json["same_model"]["gaps"].values()) < doc_json["same_model"]["tol"]
+
+
+def test_bench_collects_a_user_model_and_refuses_a_mismatch(tmp_path):
+    """pytest bench --model path.py:Name: the file's throughput cases in the matrix (the seed's
+    deselected); a planted mismatch stops the run at configure, one line, before anything is timed."""
+    import subprocess
+    import sys
+    cmd = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--collect-only", "-q", "-p", "no:cacheprovider",
+           "--profile", "quick", "--device", "cpu"]
+    ok = subprocess.run(cmd + ["--model", f"{EXAMPLE}:SinNeuron"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
+    ids = re.findall(r"test_model_step\[(.*?)\]", ok.stdout)
+    assert sorted(ids) == sorted(f"sin-neuron-{v}-cpu-f32-n10-k3-b64-sgd" for v in
+                                 ("reference-numpy", "torch-eager", "torch-compiled", "jax-jit", "jax-scan"))
+    assert "test_step[" not in ok.stdout
+    from bench import conftest as bench_conftest
+    from impls.models.user import check
+    saved = list(bench_conftest._USER_MODELS)
+    try:  # what pytest_configure runs after pin_threads: a mismatch there is a one-line usage error
+        bench_conftest._USER_MODELS[:] = [get(write(tmp_path, PLANTS["sum"][0], "benchsum"))]
+        with pytest.raises(check.Mismatch, match=r"^same model: torch's first loss"):
+            bench_conftest._check_user_models(0)
+    finally:
+        bench_conftest._USER_MODELS[:] = saved
