@@ -17,9 +17,9 @@ per step here, torch compiled and jax scan):
            the first score >= 0.99. Recorded: steps-to-solve (an upper bound: the solve happened in
            the last eval block; None when the budget ran out), the run's seconds and s/step.
            Then a least-squares fit of log(steps) on log(n) over every solved run: the slope (the
-           measured exponent) with a 95% interval by resampling the seeds within each n (2000
-           bootstrap draws, percentile interval). An n with an unsolved seed is left out of the fit
-           (its steps are censored) and named.
+           measured exponent, paritybench.report_models.fit_slope) with a 95% interval by resampling
+           the seeds within each n (2000 bootstrap draws, percentile interval). An n with an
+           unsolved seed is left out of the fit (its steps are censored) and named.
   jump     one run at n = --jump-n, k, seed 0, of --jump-steps steps (not stopped at the solve):
            per eval block the held-out accuracy, the training loss (the block's mean batch hinge),
            the first layer's movement from its start ||W1_t - W1_0||_F (the paper's measure; here
@@ -34,7 +34,6 @@ seconds recorded do (run under ``flock -x`` for clean ones).
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -46,7 +45,6 @@ BACKENDS = ("torch", "jax")
 VARIANTS = {"torch": ("eager", "compiled"), "jax": ("jit", "scan")}
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
-BOOTSTRAP = 2000
 
 
 def _worker_init() -> None:
@@ -152,33 +150,6 @@ def jump_run(task: dict) -> dict:
             "accuracy": acc, "train_loss": block_loss, **prog, "seconds": tr.seconds}
 
 
-def fit_slope(rows: list[dict], seed: int = 0) -> dict:
-    """log(steps) = a + b log(n) by least squares over the solved runs of every n whose seeds all
-    solved; b's 95% interval: percentile bootstrap, the seeds resampled within each n."""
-    by_n: dict[int, list] = {}
-    for r in rows:
-        by_n.setdefault(r["n"], []).append(r["steps_to_solve"])
-    censored = sorted(n for n, v in by_n.items() if any(s is None for s in v))
-    used = {n: np.asarray(v, float) for n, v in sorted(by_n.items()) if n not in censored}
-    out = {"ns": sorted(used), "censored_ns": censored, "points": sum(len(v) for v in used.values())}
-    if len(used) < 2:
-        return {**out, "slope": None, "intercept": None, "slope_ci95": None}
-
-    def ols(groups):
-        x = np.concatenate([np.full(len(v), math.log(n)) for n, v in groups.items()])
-        y = np.log(np.concatenate(list(groups.values())))
-        b, a = np.polyfit(x, y, 1)
-        return float(b), float(a)
-
-    b, a = ols(used)
-    rng = np.random.default_rng(seed)
-    boot = [ols({n: rng.choice(v, len(v)) for n, v in used.items()})[0] for _ in range(BOOTSTRAP)]
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    medians = {str(n): float(np.median(v)) for n, v in used.items()}
-    return {**out, "slope": b, "intercept": a, "slope_ci95": [float(lo), float(hi)],
-            "bootstrap": BOOTSTRAP, "median_steps": medians}
-
-
 def check_backend(backend: str, variant: str) -> str | None:
     """None when ``backend``'s sparse-parity module imports here, else why not."""
     from impls.models import get, get_backend
@@ -248,6 +219,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     scaling = sorted((r for kind, r in results if kind == "scaling"), key=lambda r: (r["backend"], r["n"], r["seed"]))
     jumps = [r for kind, r in results if kind == "jump"]
+    from paritybench.report_models import fit_slope
     fits = {b: fit_slope([r for r in scaling if r["backend"] == b]) for b in backends}
     fits["pooled"] = fit_slope(scaling)
 
