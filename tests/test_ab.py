@@ -60,14 +60,22 @@ def test_an_a_a_gives_no_verdict_and_a_slowdown_planted_on_one_side_is_caught(tm
     cmd = [PY, "-m", "paritybench", "ab", "--a", PY, "--b", PY, "--processes", "3", "--out", str(out),
            "-k", f"{PLANTED} or {UNTOUCHED}", "--plant-b", f"{PLANTED}=2"]
     p = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600)
-    assert p.returncode == 1, p.stdout + p.stderr
-    assert f"B against A: 2 cases, 1 verdicts (slower or faster); REGRESSION (1):" in p.stdout, p.stdout
-    assert f"  {PLANTED}: slower" in p.stdout  # caught; the A/A half (same Python) has no verdict
-    assert "same machine: CPU, ISA, capability, threads and versions match" in p.stdout
+    assert "same machine: CPU, ISA, capability, threads and versions match" in p.stdout, p.stdout + p.stderr
     assert "noise: both sides ran interleaved in one run" in p.stdout and "\nresolution: median " in p.stdout
     saved = json.loads((out / "verdicts.json").read_text())
     assert saved["resolution"]["cases"] == 2 and {r["case"] for r in saved["rows"]} == {PLANTED, UNTOUCHED}
-    assert all(r["resolution"] > 0 for r in saved["rows"])
+    rows = {r["case"]: r for r in saved["rows"]}
+    assert all(r["resolution"] > 0 for r in rows.values())
+    # the A/A half (same Python) never reads slower or faster, on any load
+    assert rows[UNTOUCHED]["verdict"] in ("same", "too noisy"), rows[UNTOUCHED]
+    # the planted 2x is caught wherever the machine let the case resolve it; on a machine so loaded
+    # that it cannot (measured: a 45% process spread beside other jobs), 'too noisy', never 'same'
+    if rows[PLANTED]["resolution"] < 1.0:
+        assert p.returncode == 1 and rows[PLANTED]["verdict"] == "slower", p.stdout
+        assert "B against A: 2 cases, 1 verdicts (slower or faster); REGRESSION (1):" in p.stdout, p.stdout
+        assert f"  {PLANTED}: slower" in p.stdout
+    else:
+        assert rows[PLANTED]["verdict"] in ("slower", "too noisy"), rows[PLANTED]
     for side in ("a", "b"):
         doc = json.loads((out / f"{side}.json").read_text())
         ab = doc["paritybench"]["ab"]
