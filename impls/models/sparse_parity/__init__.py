@@ -7,8 +7,8 @@ Loss   hinge: L = mean_b max(0, 1 - y_b f(x_b)).
 Recipe the paper's: SGD, lr 0.1, batch 32, weight decay 0.01 (``MODEL.optim``).
 Solved accuracy >= 0.99 on a held-out set of EVAL_SIZE fresh samples (``evaluate``, ``solved``).
 
-This module is framework-free; reference.py (numpy float64, backward written out), torch.py and
-jax.py hold the three implementations, mirroring each other.
+This module is framework-free; reference.py (numpy float64, backward written out), torch_model.py and
+jax_model.py hold the three implementations, mirroring each other.
 """
 from .spec import MODEL, Config, batches, config, evaluate, init, secret, solved
 
