@@ -338,10 +338,15 @@ def block_long(run=None) -> str:
     for b in backends(d):
         for n, v in _steps_by(d, b).items():
             s = [x for x in v if x is not None]
+            m = censored_median(v)
+            left = [f"{r['final_accuracy']:.2f}" for r in d["scaling"]
+                    if r["backend"] == b and r["n"] == n and r["steps_to_solve"] is None]
             out.append(f"- {b}-{d['variants'][b]}, n = {n}: {len(s)} of {len(v)} seeds solved within {d['budget']} "
                        f"steps (scored every {d['eval_every']}); steps per seed: "
                        + ", ".join("-" if x is None else str(x) for x in v)
-                       + (f"; median {median(s):.0f}" if len(s) * 2 > len(v) else ""))
+                       + (f"; median {m:.0f} (the unsolved counted later)" if math.isfinite(m) else
+                          f"; median > {d['budget']}")
+                       + (f"; the unsolved runs' held-out accuracy at the budget: {', '.join(left)}" if left else ""))
     return "\n".join(out) + "\n"
 
 
