@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 
-from .spec import DTYPES, _choice, _finite, _int, canonical_device, invalid  # noqa: F401 - the suite's validators
+from .spec import DTYPES, _choice, _finite, _int, canonical_device, invalid  # noqa: F401 - the suite's validators, for every model
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -71,6 +71,45 @@ class Optim:
         object.__setattr__(self, "eps", _finite("eps", self.eps, positive=True))
 
 
+class NumpyOptimizer:
+    """``Optim``'s rules written out over named numpy arrays, in their dtype: the references' update.
+
+    ``update(p, g)`` -> the new parameters; each name's state (momentum buffer, Adam's moments) is
+    its own, so the order of names does not matter. Adam's bias corrections are Python floats, as
+    torch.optim's are.
+    """
+
+    def __init__(self, optim: Optim, dtype):
+        self.o, self.t, self.dt = optim, 0, np.dtype(dtype)
+        self.b, self.m, self.v = {}, {}, {}
+
+    def update(self, p: Mapping[str, np.ndarray], g: Mapping[str, np.ndarray]) -> dict:
+        o, dt = self.o, self.dt.type
+        lr, wd = dt(o.lr), dt(o.weight_decay)
+        self.t += 1
+        out = {}
+        for k in p:
+            w, gk = p[k], g[k]
+            if o.weight_decay:
+                gk = gk + wd * w
+            if o.optimizer == "sgd":
+                out[k] = w - lr * gk
+            elif o.optimizer == "momentum":
+                mu = dt(o.momentum)
+                self.b[k] = gk.copy() if k not in self.b else mu * self.b[k] + gk
+                d = gk + mu * self.b[k] if o.nesterov else self.b[k]
+                out[k] = w - lr * d
+            else:
+                b1, b2 = dt(o.beta1), dt(o.beta2)
+                m, v = self.m.get(k, np.zeros_like(w)), self.v.get(k, np.zeros_like(w))
+                self.m[k] = m = m + (gk - m) * (1 - b1)
+                self.v[k] = v = v * b2 + (1 - b2) * gk * gk
+                bc1, bc2 = 1 - o.beta1 ** self.t, 1 - o.beta2 ** self.t
+                denom = np.sqrt(v) / dt(np.sqrt(bc2)) + dt(o.eps)
+                out[k] = w - dt(o.lr / bc1) * (m / denom)
+        return out
+
+
 @dataclass(frozen=True)
 class Train:
     """One run of a model: the optimizer, the seed (data, secret, init), steps, dtype."""
@@ -97,6 +136,16 @@ Params = Mapping[str, np.ndarray]  # name -> array; canonical ones float64
 def flatten(params: Params) -> np.ndarray:
     """float64 (P,): the parameters in name order, each raveled: the vector distances are taken on."""
     return np.concatenate([np.asarray(params[k], np.float64).ravel() for k in sorted(params)])
+
+
+def check_prepare(backend: str, variants, variant: str, available: tuple[bool, str], device: str) -> None:
+    """The one-line errors of a framework module's ``prepare``: a variant not its own, or a device
+    its framework cannot run on here (``available`` is the module's (ok, why) for ``device``)."""
+    if variant not in variants:
+        raise invalid("variant", variant, f"for backend {backend}: one of " + ", ".join(variants))
+    ok, why = available
+    if not ok:
+        raise invalid("device", device, f"cpu for backend {backend} here ({why})")
 
 
 @dataclass(frozen=True, eq=False)

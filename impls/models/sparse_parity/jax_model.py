@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ...contract import Optim, Train, invalid
+from ...contract import Optim, Train, check_prepare
 from ...jax_backend import available, jax_device, precision, synchronize
 from . import spec
 from .reference import HostBatches
@@ -194,11 +194,7 @@ class Runner:
 def prepare(cfg: Config, train: Train, variant: str = "jit", device: str = "cpu",
             seed_params=None) -> Runner:
     """A run of ``train`` on ``cfg`` from ``spec.init(cfg, train.seed)`` (or ``seed_params``)."""
-    if variant not in variants:
-        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
-    ok, why = available(device)
-    if not ok:
-        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    check_prepare(name, variants, variant, available(device), device)
     return Runner(cfg, train, variant, device, seed_params)
 
 

@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from ...contract import Optim, Train, canonical_device, invalid
+from ...contract import NumpyOptimizer, Train, canonical_device, check_prepare, invalid
 from . import spec
 from .spec import PARAMS, Config
 
@@ -100,40 +100,6 @@ def loss_and_grad(cfg: Config, params, x: np.ndarray, y: np.ndarray, dtype: str,
     return float(L), {k: v.astype(np.float64) for k, v in g.items()}
 
 
-class Optimizer:
-    """torch.optim's update rules over the named tensors, in their dtype, weight decay included."""
-
-    def __init__(self, optim: Optim, dtype):
-        self.o, self.t, self.dt = optim, 0, np.dtype(dtype)
-        self.b, self.m, self.v = {}, {}, {}
-
-    def update(self, p: dict, g: dict) -> dict:
-        o, dt = self.o, self.dt.type
-        lr, wd = dt(o.lr), dt(o.weight_decay)
-        self.t += 1
-        out = {}
-        for k in PARAMS:
-            w, gk = p[k], g[k]
-            if o.weight_decay:
-                gk = gk + wd * w
-            if o.optimizer == "sgd":
-                out[k] = w - lr * gk
-            elif o.optimizer == "momentum":
-                mu = dt(o.momentum)
-                self.b[k] = gk.copy() if k not in self.b else mu * self.b[k] + gk
-                d = gk + mu * self.b[k] if o.nesterov else self.b[k]
-                out[k] = w - lr * d
-            else:
-                b1, b2 = dt(o.beta1), dt(o.beta2)
-                m, v = self.m.get(k, np.zeros_like(w)), self.v.get(k, np.zeros_like(w))
-                self.m[k] = m = m + (gk - m) * (1 - b1)
-                self.v[k] = v = v * b2 + (1 - b2) * gk * gk
-                bc1, bc2 = 1 - o.beta1 ** self.t, 1 - o.beta2 ** self.t  # python floats, as torch's
-                denom = np.sqrt(v) / dt(np.sqrt(bc2)) + dt(o.eps)
-                out[k] = w - dt(o.lr / bc1) * (m / denom)
-        return out
-
-
 class Runner:
     """The reference's training loop; ``advance(k)`` runs k steps on the batches of the run."""
 
@@ -142,7 +108,7 @@ class Runner:
         dt = np.dtype(train.dtype)
         start = spec.init(cfg, train.seed) if seed_params is None else seed_params
         self.p = {k: np.asarray(start[k], np.float64).reshape(cfg.shapes[k]).astype(dt) for k in PARAMS}
-        self.opt = Optimizer(train.optim, dt)
+        self.opt = NumpyOptimizer(train.optim, dt)
         self.data = HostBatches(cfg, train.seed)
         self.step, self._losses, self.seconds = 0, [], 0.0
 
@@ -172,11 +138,7 @@ def prepare(cfg: Config, train: Train, variant: str = "numpy", device: str = "cp
             seed_params=None) -> Runner:
     """A run of ``train`` on ``cfg`` from ``spec.init(cfg, train.seed)`` (or ``seed_params``,
     name -> array, rounded to the run's dtype)."""
-    if variant not in variants:
-        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
-    ok, why = available(device)
-    if not ok:
-        raise invalid("device", device, f"for backend {name}: cpu ({why})")
+    check_prepare(name, variants, variant, available(device), device)
     return Runner(cfg, train, seed_params)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...contract import Optim, Train, invalid
+from ...contract import Optim, Train, check_prepare, invalid
 from ...torch_backend import (_DTYPES, HISTORY_CHUNK, OptimUpdate, _allow_recompiles, _graphed,
                               available, synchronize, torch_device)
 from . import spec
@@ -185,11 +185,7 @@ class Runner:
 def prepare(cfg: Config, train: Train, variant: str = "eager", device: str = "cpu",
             seed_params=None) -> Runner:
     """A run of ``train`` on ``cfg`` from ``spec.init(cfg, train.seed)`` (or ``seed_params``)."""
-    if variant not in variants:
-        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
-    ok, why = available(device)
-    if not ok:
-        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    check_prepare(name, variants, variant, available(device), device)
     return Runner(cfg, train, variant, device, seed_params)
 
 

@@ -37,7 +37,6 @@ import dataclasses
 import importlib.util
 import inspect
 import math
-import sys
 import traceback
 from pathlib import Path
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ...contract import Model, Train, flatten, invalid
+from ...contract import Model, Train, flatten
 from . import info
 
 

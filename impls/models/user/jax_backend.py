@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...contract import Train, invalid
+from ...contract import Train, check_prepare, invalid
 from ...jax_backend import available, jax_device, precision, synchronize
 from ..sparse_parity.jax_model import make_optimizer
 from . import call
@@ -127,11 +127,7 @@ class Runner:
 
 
 def prepare(cfg, train: Train, variant: str = "jit", device: str = "cpu", seed_params=None) -> Runner:
-    if variant not in variants:
-        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
-    ok, why = available(device)
-    if not ok:
-        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    check_prepare(name, variants, variant, available(device), device)
     return Runner(cfg, train, variant, device, seed_params)
 
 

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ...contract import Optim, Train, canonical_device, invalid
+from ...contract import NumpyOptimizer, Train, canonical_device, check_prepare, invalid
 from . import call, check_params
 
 name = "reference"
@@ -60,40 +60,6 @@ def loss_and_grad(cfg, params, batch, dtype: str, device: str = "cpu"):
     return float(L), {k: v.astype(np.float64) for k, v in g.items()}
 
 
-class Optimizer:
-    """torch.optim's update rules over the named arrays, in their dtype, weight decay included."""
-
-    def __init__(self, optim: Optim, dtype):
-        self.o, self.t, self.dt = optim, 0, np.dtype(dtype)
-        self.b, self.m, self.v = {}, {}, {}
-
-    def update(self, p: dict, g: dict) -> dict:
-        o, dt = self.o, self.dt.type
-        lr, wd = dt(o.lr), dt(o.weight_decay)
-        self.t += 1
-        out = {}
-        for k in p:
-            w, gk = p[k], g[k]
-            if o.weight_decay:
-                gk = gk + wd * w
-            if o.optimizer == "sgd":
-                out[k] = w - lr * gk
-            elif o.optimizer == "momentum":
-                mu = dt(o.momentum)
-                self.b[k] = gk.copy() if k not in self.b else mu * self.b[k] + gk
-                d = gk + mu * self.b[k] if o.nesterov else self.b[k]
-                out[k] = w - lr * d
-            else:
-                b1, b2 = dt(o.beta1), dt(o.beta2)
-                m, v = self.m.get(k, np.zeros_like(w)), self.v.get(k, np.zeros_like(w))
-                self.m[k] = m = m + (gk - m) * (1 - b1)
-                self.v[k] = v = v * b2 + (1 - b2) * gk * gk
-                bc1, bc2 = 1 - o.beta1 ** self.t, 1 - o.beta2 ** self.t
-                denom = np.sqrt(v) / dt(np.sqrt(bc2)) + dt(o.eps)
-                out[k] = w - dt(o.lr / bc1) * (m / denom)
-        return out
-
-
 class Runner:
     """The reference's loop; ``advance(k)`` draws the k steps' batches and runs them."""
 
@@ -102,7 +68,7 @@ class Runner:
         dt = np.dtype(train.dtype)
         start = cfg.model.init(cfg, train.seed) if seed_params is None else seed_params
         self.p = {k: np.asarray(start[k], np.float64).astype(dt) for k in sorted(start)}
-        self.opt = Optimizer(train.optim, dt)
+        self.opt = NumpyOptimizer(train.optim, dt)
         self.step, self._losses, self.seconds = 0, [], 0.0
 
     def advance(self, k: int) -> None:
@@ -126,11 +92,7 @@ class Runner:
 
 
 def prepare(cfg, train: Train, variant: str = "numpy", device: str = "cpu", seed_params=None) -> Runner:
-    if variant not in variants:
-        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
-    ok, why = available(device)
-    if not ok:
-        raise invalid("device", device, f"for backend {name}: cpu ({why})")
+    check_prepare(name, variants, variant, available(device), device)
     return Runner(cfg, train, seed_params)
 
 

@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-from ...contract import Train, invalid
+from ...contract import Train, check_prepare, invalid
 from ...torch_backend import _DTYPES, HISTORY_CHUNK, OptimUpdate, available, synchronize, torch_device
 from ..sparse_parity.torch_model import COMPILE_OPTIONS, make_optimizer
 from . import call
@@ -110,11 +110,7 @@ class Runner:
 
 
 def prepare(cfg, train: Train, variant: str = "eager", device: str = "cpu", seed_params=None) -> Runner:
-    if variant not in variants:
-        raise invalid("variant", variant, f"for backend {name}: one of " + ", ".join(variants))
-    ok, why = available(device)
-    if not ok:
-        raise invalid("device", device, f"cpu for backend {name} here ({why})")
+    check_prepare(name, variants, variant, available(device), device)
     return Runner(cfg, train, "eager" if variant == "torch-eager" else variant, device, seed_params)
 
 
