@@ -232,3 +232,34 @@ def test_bench_collects_a_user_model_and_refuses_a_mismatch(tmp_path):
             bench_conftest._check_user_models(0)
     finally:
         bench_conftest._USER_MODELS[:] = saved
+
+
+def test_a_model_file_in_a_temporary_directory_runs_train_bench_and_answer(tmp_path, capsys):
+    """The issue's end to end: a model file written to a temporary directory; ``paritybench train``
+    on it, then one throughput case and one agreement case of ``pytest bench --model`` (one process,
+    its JSON in the temporary directory), then ``paritybench answer`` on that JSON naming the model."""
+    import subprocess
+    import sys
+    path = tmp_path / "my_model.py"
+    path.write_text(EXAMPLE.read_text())
+    spec = f"{path}:SinNeuron"
+    assert main(["train", "--model", spec, "--backend", "reference", "jax", "--variant", "jit"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"jax-jit .*outcome=solved", out), out
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    cmd = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q", "-p", "no:cacheprovider",
+           "--profile", "default", "--device", "cpu", "--processes", "1", "--results-dir", str(runs),
+           "--model", spec, "-k", "test_model_step and reference-numpy or test_model_agreement and jax-jit"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "2 passed" in r.stdout, r.stdout[-3000:]
+    (result,) = runs.glob("bench-default-*.json")
+    kinds = {b["extra_info"].get("kind") for b in json.loads(result.read_text())["benchmarks"]}
+    assert {"model-throughput", "model-agreement"} <= kinds, kinds
+    assert main(["answer", str(result)]) == 0
+    answer = capsys.readouterr().out
+    assert "sin-neuron" in answer and "n10-k3-b64" in answer, answer
+    page = tmp_path / "page.html"
+    assert main(["report", str(result), "--out", str(page)]) == 0
+    assert "sin-neuron" in page.read_text()
