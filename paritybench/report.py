@@ -307,46 +307,11 @@ def gate_study_figures(d: Path) -> dict:
     return out
 
 
-def block_gate_study(run: Run) -> str:
-    from .verdict import ALPHA, MIN_EFFECT, PROCESS_ALPHA
-    dirs = study_dirs()
-    if not dirs:
-        return "no committed gate study (results/gate-study-*/)\n"
-    out = [f"Judged by today's gate with its defaults (alpha {ALPHA:g} on the rounds, {PROCESS_ALPHA:g} on "
-           f"the process medians, threshold {100 * MIN_EFFECT:.0f}%)."]
-    for d in dirs:
-        f = gate_study_figures(d)
-        first = f["first"]
-        threads = (first.machine_info.get("threads") or {}).get("set")
-        cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
-        procs = first.doc_extra.get("processes") or 1
-        how = (f"{procs} processes per case" if procs > 1
-               else "1 process per case (before replicas: judged on rounds only)")
-        out += ["", f"`results/{d.name}`: {threads} thread{'' if threads == 1 else 's'}, {how}, {cpu}, "
-                    f"{first.datetime[:16]} UTC", "",
-                "| A/A pair | apart | slower | faster | cases | floor_ratio drift, n >= 1e5: median / max abs(log) | largest change |",
-                "|---|---|---|---|---|---|---|"]
-        for g in f["aa"]:
-            out.append(f"| {g['pair']} | {g['gap_min']:.0f} min | {len(g['slower'])} | {len(g['faster'])} | "
-                       f"{g['cases']} | {g['drift_median']:.3f} / {g['drift_max']:.3f} ({g['drift_cases']} cases) | "
-                       f"{100 * (math.exp(g['max_effect']) - 1):.0f}% |")
-        for g in f["aa"]:
-            if g["slower"]:
-                out += ["", f"{g['pair']}, called slower: " + ", ".join(f"`{c}`" for c in g["slower"])]
-        if f["planted"]:
-            for c, r in f["planted"]["rows"].items():
-                factor = f["planted"]["plant"][c]
-                out += ["", f"Planted {factor:.2f}x in `{c}`, against the last A/A run: "
-                        + (f"**{r.verdict}**, measured change {r.effect:.2f}x, p = {r.p:.1e}" if r else "case missing")
-                        + f"; other cases called slower: {len(f['planted']['other_slower'])}."]
-    return "\n".join(out) + "\n"
-
-
 BLOCKS = {"machine": block_machine, "throughput": block_throughput, "overhead": block_overhead,
           "spread": block_spread, "floor-check": block_floor_check, "memory": block_memory,
           "malloc": block_malloc, "agreement": block_agreement,
-          "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example,
-          "gate-study": block_gate_study}
+          "methods": block_methods, "tools": block_tools, "compare-example": block_compare_example}
+# "gate-study" (docs/compare.md) is report_ab's: the study judged by today's per-case gate
 BLOCKS.update(report_gap.BLOCKS)  # docs/gap.md's
 BLOCKS.update(report_scale.BLOCKS)  # docs/scale.md's
 BLOCKS.update(report_gpu.BLOCKS)  # docs/gpu.md's
