@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 # (ATEN_CPU_CAPABILITY=default, no SIMD) and XLA's lowest ISA (--xla_cpu_max_isa=SSE4_2).
 # docs/numerics.md says why; `make test-paths` runs every test on (default, SSE4_2) and (avx2, AVX2).
 FORCED_ENV   := ATEN_CPU_CAPABILITY=default XLA_FLAGS=--xla_cpu_max_isa=SSE4_2
-NUMERIC_TESTS := tests/test_equivalence.py tests/test_agreement.py tests/test_ensembles.py tests/test_plot.py
+NUMERIC_TESTS := tests/test_equivalence.py tests/test_agreement.py tests/test_ensembles.py tests/test_plot.py \
+                 tests/test_sparse_parity_equivalence.py
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)

@@ -95,6 +95,16 @@ def torch_device(device: str) -> torch.device:
     return torch.device("cuda" if canonical_device(device) == "gpu" else "cpu")
 
 
+def device_memory(dev: torch.device) -> dict:
+    """A runner's ``memory()``: on a GPU, torch.cuda.max_memory_allocated since prepare (the caching
+    allocator's peak of live tensors, this process); on the CPU {} (torch keeps no CPU allocator
+    statistics)."""
+    if dev.type != "cuda":
+        return {}
+    return {"device_peak_bytes": int(torch.cuda.max_memory_allocated(dev)),
+            "source": "torch.cuda.max_memory_allocated since prepare"}
+
+
 def synchronize(device: torch.device) -> None:
     """Finish queued device work (a no-op on the CPU, where torch runs synchronously)."""
     if device.type == "cuda":
@@ -371,12 +381,7 @@ class Runner:
         self.losses.append(l_hist)
 
     def memory(self) -> dict:
-        """GPU: torch.cuda.max_memory_allocated since prepare (the caching allocator's peak of live
-        tensors, this process). CPU: {} (torch keeps no CPU allocator statistics)."""
-        if self.dev.type != "cuda":
-            return {}
-        return {"device_peak_bytes": int(torch.cuda.max_memory_allocated(self.dev)),
-                "source": "torch.cuda.max_memory_allocated since prepare"}
+        return device_memory(self.dev)
 
     def trajectory(self) -> Trajectory:
         with torch.no_grad():

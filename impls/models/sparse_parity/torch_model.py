@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ...contract import Optim, Train, check_prepare, invalid
-from ...torch_backend import (_DTYPES, HISTORY_CHUNK, OptimUpdate, _allow_recompiles, _graphed,
+from ...torch_backend import (_DTYPES, HISTORY_CHUNK, OptimUpdate, _allow_recompiles, _graphed, device_memory,
                               available, synchronize, torch_device)
 from . import spec
 from .reference import HostBatches
@@ -175,11 +175,7 @@ class Runner:
         return torch.cat(self._hist).cpu().double().numpy()
 
     def memory(self) -> dict:
-        """GPU: torch.cuda.max_memory_allocated since prepare; CPU: {} (no allocator statistics)."""
-        if self.dev.type != "cuda":
-            return {}
-        return {"device_peak_bytes": int(torch.cuda.max_memory_allocated(self.dev)),
-                "source": "torch.cuda.max_memory_allocated since prepare"}
+        return device_memory(self.dev)
 
 
 def prepare(cfg: Config, train: Train, variant: str = "eager", device: str = "cpu",

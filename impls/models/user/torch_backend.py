@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from ...contract import Train, check_prepare, invalid
-from ...torch_backend import _DTYPES, HISTORY_CHUNK, OptimUpdate, available, synchronize, torch_device
+from ...torch_backend import (_DTYPES, HISTORY_CHUNK, OptimUpdate, available, device_memory, synchronize,
+                             torch_device)
 from ..sparse_parity.torch_model import COMPILE_OPTIONS, make_optimizer
 from . import call
 
@@ -103,10 +104,7 @@ class Runner:
         return torch.cat(self._hist).cpu().double().numpy()
 
     def memory(self) -> dict:
-        if self.dev.type != "cuda":
-            return {}
-        return {"device_peak_bytes": int(torch.cuda.max_memory_allocated(self.dev)),
-                "source": "torch.cuda.max_memory_allocated since prepare"}
+        return device_memory(self.dev)
 
 
 def prepare(cfg, train: Train, variant: str = "eager", device: str = "cpu", seed_params=None) -> Runner:
