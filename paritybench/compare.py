@@ -232,8 +232,12 @@ def resolution_summary(rows: list[Row], names: dict | None = None) -> dict:
     """The run's resolution over its judged cases: median, 90th percentile, the worst case, and
     every case wider than ``verdict.MAX_RESOLUTION`` with why; ``line``: one line of it."""
     judged = sorted((r for r in rows if r.resolution is not None), key=lambda r: r.resolution)
+    unmeasured = [{"case": r.case, "why": r.why} for r in rows
+                  if r.verdict == "too noisy" and r.resolution is None]  # verdict.UNMEASURED
+    tail = (f"; {len(unmeasured)} cases' resolution unmeasured (one process a side, no noise-profile entry)"
+            if unmeasured else "")
     if not judged:
-        return {"cases": 0, "line": "resolution: no case judged"}
+        return {"cases": 0, "line": "resolution: no case judged" + tail, "unmeasured": unmeasured}
     res = [r.resolution for r in judged]
     p90 = res[min(len(res) - 1, math.ceil(0.9 * len(res)) - 1)]
     worst = judged[-1]
@@ -241,9 +245,9 @@ def resolution_summary(rows: list[Row], names: dict | None = None) -> dict:
             if r.resolution > V.MAX_RESOLUTION]
     line = (f"resolution: median {_pct(median(res))}, 90% of cases <= {_pct(p90)}, worst "
             f"{_pct(worst.resolution)} ({worst.case}); {len(wide)} of {len(res)} cases wider than "
-            f"{_pct(V.MAX_RESOLUTION)}")
+            f"{_pct(V.MAX_RESOLUTION)}" + tail)
     return {"cases": len(res), "median": median(res), "p90": p90, "worst": worst.resolution,
-            "worst_case": worst.case, "wider_than_max": wide, "line": line,
+            "worst_case": worst.case, "wider_than_max": wide, "unmeasured": unmeasured, "line": line,
             "per_case": {r.case: {"resolution": r.resolution, "threshold": r.threshold} for r in judged}}
 
 
@@ -374,7 +378,7 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
             regressions.append(f"{short(n.name)}: slower, {v.effect:.2f}x ({v.basis}, threshold "
                                f"{_pct(v.threshold)}, resolution {_pct(v.resolution)}, p={v.p:.1e}"
                                + (")" if v.p_process is not None else ", rounds only)"))
-        res = v.resolution if v.label not in ("no verdict", "not gated") else None
+        res = v.resolution if v.label not in ("no verdict", "not gated") and math.isfinite(v.resolution) else None
         rows.append(Row(short(n.name), v.label, v.effect, v.p, res, v.threshold if res is not None else None,
                         v.noise.why() if v.noise else v.why))
         fo, fn = o.get("floor_ratio"), n.get("floor_ratio")
@@ -397,9 +401,12 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
                       f"{', '.join(used)}")
     header += [r.partial for r in (old, new) if r.partial]
     if rounds_only:
+        unmeasured = sum(x.endswith(V.UNMEASURED) for x in rounds_only)
         header.append(f"{len(rounds_only)} cases judged on their rounds only (between-process noise "
                       f"unmeasured, threshold >= {_pct(V.ROUNDS_ONLY_MIN_EFFECT)}): "
-                      + rounds_only[0].removeprefix("rounds only, "))
+                      + rounds_only[0].removeprefix("rounds only, ").removesuffix(V.UNMEASURED)
+                      + (f"; {unmeasured} of them without a noise-profile entry: too noisy, no verdict "
+                         "(their run-to-run spread is unmeasured)" if unmeasured else ""))
     if verdicts:
         header.append(noise_line(profile, same_run))
     summary = resolution_summary(rows) if verdicts else {}

@@ -155,8 +155,9 @@ def block_gate_study(run: Run) -> str:
         return "no committed gate study (results/gate-study-*/)\n"
     out = [f"Judged by today's gate with its defaults (per case a threshold from its own noise, at most "
            f"{V.ALPHA:g} false verdicts per case, at least {100 * V.MIN_EFFECT:.0f}%; one process a side: at "
-           f"least {100 * V.ROUNDS_ONLY_MIN_EFFECT:.0f}%). Noise profile: each pair's own "
-           "(`verdict.find_profile`), else an assumed run-to-run sd."]
+           f"least {100 * V.ROUNDS_ONLY_MIN_EFFECT:.0f}% and only with a noise profile's run-to-run sd for the "
+           "case, else too noisy). Noise profile: each pair's own (`verdict.find_profile`), else an assumed "
+           "run-to-run sd."]
     for d in dirs:
         f = report.gate_study_figures(d)
         first = f["first"]

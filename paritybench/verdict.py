@@ -28,7 +28,11 @@ Rule (both bases), on logs: A, B = the old and new processes' medians of their r
              than the case can see
   same       otherwise ("within the resolution").
 With one process on a side the between-process noise is unmeasured: the rounds' noise stands in
-and the threshold is at least ROUNDS_ONLY_MIN_EFFECT ('rounds only', said in the verdict). A case
+and the threshold is at least ROUNDS_ONLY_MIN_EFFECT ('rounds only', said in the verdict), and only
+where a noise profile gives the case's run-to-run sd (which, measured on one-process runs, holds the
+between-process part too) or both sides ran interleaved (``paritybench ab``); otherwise the case is
+'too noisy' with its resolution unmeasured (an op case moved 1.36x between two default runs of one
+commit: its rounds alone said nothing of that). A case
 without samples (a file from before paired timing) is 'not gated', never 'same'. The exact
 Mann-Whitney test of the process medians (``p_process``) is printed as information.
 """
@@ -48,6 +52,7 @@ POWER = 0.80        # the resolution: the change a case detects with this probab
 MIN_EFFECT = 0.03   # the floor of every case's threshold (a change this small is never a verdict)
 MAX_RESOLUTION = 0.20  # wider: the case is 'too noisy' to call 'same'
 ROUNDS_ONLY_MIN_EFFECT = 0.20  # one process a side: between-process noise unmeasured, the old flat threshold
+UNMEASURED = ", its between-process and run-to-run noise unmeasured (no noise-profile entry)"
 DEFAULT_RUN_SD = 0.01  # run-to-run sd of a case's log mean where no noise profile gives it (docs/compare.md)
 MIN_ROUNDS = 8      # fewer samples on either side: not gated
 MEMORY_MIN_BYTES = 8 << 20  # a memory change smaller than 8 MiB is not judged (pages, allocator reuse)
@@ -97,6 +102,8 @@ class Noise:
     def why(self) -> str:
         """Which part of the noise sets the resolution, in words."""
         v1 = self.se ** 2 - 2 * self.sd_run ** 2
+        if self.source.endswith(UNMEASURED):
+            return f"resolution unmeasured: {self.source}"
         if self.source.startswith("rounds only"):
             part = f"threshold at least {100 * ROUNDS_ONLY_MIN_EFFECT:.0f}%"
         else:
@@ -217,10 +224,12 @@ def _first_apart(ma: list[float], mb: list[float]) -> tuple[float, float, int]:
 
 
 def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dict | None = None,
-          same_run: bool = False, first_apart: bool = False) -> Noise:
+          same_run: bool = False, first_apart: bool = False, unmeasured_blocks: bool = True) -> Noise:
     """The case's noise and resolution from its log rounds per process (module docstring);
     ``first_apart``: each side's first process is the pytest process, whose offset from the
-    replicas is a block of its own (``_first_apart``)."""
+    replicas is a block of its own (``_first_apart``); ``unmeasured_blocks``: one process a side
+    without a profile's run-to-run sd gives no verdict (the paired basis; the absolute/control
+    basis leans on its drift control instead, as before)."""
     na, nb = len(la), len(lb)
     mean = lambda g: sum(g) / len(g)
     dfw = sum(len(g) - 1 for g in la + lb)
@@ -245,6 +254,11 @@ def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dic
     else:  # rounds only: between-process noise unmeasured
         sp, df1, source = med_sd, max(dfw, 1), f"rounds only, {na} and {nb} processes"
         min_effect = max(min_effect, ROUNDS_ONLY_MIN_EFFECT)
+        if unmeasured_blocks and not same_run and not isinstance(prior.get("sd_run"), (int, float)):
+            # neither this comparison nor a noise profile measured how far a one-process case moves
+            # between processes and runs (op cases: up to 1.36x between runs of one commit,
+            # docs/compare.md): no threshold can hold the false-call rate, so no verdict
+            return Noise(sp, df1, math.inf, 0.0, math.inf, 0.0, math.inf, math.inf, source + UNMEASURED)
     if same_run:
         sr, dfr = 0.0, math.inf
         source += ", one interleaved run"
@@ -270,12 +284,13 @@ def judge_samples(a: list[list[float]], b: list[list[float]], rules: Rules, basi
         return Verdict("not gated", "-", None, None, f"fewer than {MIN_ROUNDS} rounds in a process")
     la = [[math.log(v) for v in x] for x in a]
     lb = [[math.log(v) for v in x] for x in b]
-    nz = noise(la, lb, rules, prior, same_run, first_apart)
+    nz = noise(la, lb, rules, prior, same_run, first_apart, unmeasured_blocks=basis == "paired")
     ma, mb = [median(x) for x in la], [median(x) for x in lb]
     d = sum(mb) / len(mb) - sum(ma) / len(ma)
     if first_apart and min(len(ma), len(mb)) >= 3:
         d = _first_apart(ma, mb)[0]  # the same as the plain difference when both sides have as many
-    p = min(1.0, 2 * stats.t_sf(abs(d) / nz.se, nz.df)) if nz.se > 0 else (0.0 if d else 1.0)
+    p = (None if math.isinf(nz.se) else min(1.0, 2 * stats.t_sf(abs(d) / nz.se, nz.df)) if nz.se > 0
+         else (0.0 if d else 1.0))
     p_proc = stats.mann_whitney_exact(ma, mb)[1] if process_test_possible(len(a), len(b), rules) else None
     why = nz.source if nz.source.startswith("rounds only") else ""
     tau = math.log1p(nz.threshold)

@@ -434,11 +434,39 @@ def test_the_gate_needs_every_process_to_move(tmp_path, capsys):
 
 def test_one_process_files_are_judged_on_rounds_only_and_say_so(tmp_path, capsys):
     old = write(tmp_path, one_process(doc()), "old.json")
-    rc, out, _ = main(["compare", str(old), str(write(tmp_path, scale_case(doc(), SLOW_CASE, 1.5)))], capsys)
+    new = write(tmp_path, scale_case(doc(), SLOW_CASE, 1.5))
+    # with a noise profile's run-to-run sd for the case: judged on the rounds, threshold >= 20%
+    prof = tmp_path / "profile.json"
+    prof.write_text(json.dumps({"kind": "noise-profile", "machine_info": {}, "runs": ["a", "b", "c"], "cases": {
+        SLOW_CASE: {"sd_process": 0.0, "df_process": 0, "sd_run": 0.03, "df_run": 20, "runs": 21}}}))
+    rc, out, _ = main(["compare", str(old), str(new), "--noise", str(prof)], capsys)
     row = next(line for line in out.splitlines() if line.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
     assert rc == 1 and row.rstrip().endswith("slower"), row
     assert "cases judged on their rounds only (between-process noise unmeasured, threshold >= 20%): 1 and 4 processes" in out
     assert "rounds only)" in out.split("REGRESSION")[1]
+    # without one, nothing measured how far a one-process median moves between runs: too noisy,
+    # never a verdict from the rounds alone (an op case moved 1.36x between two runs of one commit)
+    rc, out, _ = main(["compare", str(old), str(new), "--noise", "none"], capsys)
+    row = next(line for line in out.splitlines() if line.startswith("torch-compiled-cpu-f32-n100000-sgd-E1"))
+    assert rc == 0 and row.rstrip().endswith("too noisy") and " 1.50x " in row, row
+    assert "without a noise-profile entry: too noisy, no verdict" in out
+    assert "cases' resolution unmeasured (one process a side, no noise-profile entry)" in out
+
+
+def test_a_one_process_case_moving_36_percent_on_its_rounds_alone_is_no_verdict():
+    # what an op case did between two default runs of one commit (docs/compare.md): each side's
+    # rounds tight (0.5%), the medians 1.36x apart; its rounds cannot tell a run's drift from a change
+    a = [[math.exp(0.005 * ((i % 5) - 2)) for i in range(20)]]
+    b = [[1.36 * x for x in a[0]]]
+    v = V.judge_samples(a, b, V.Rules(), "paired")
+    assert v.label == "too noisy" and v.p is None and math.isinf(v.resolution), v
+    assert v.noise.why().startswith("resolution unmeasured: rounds only, 1 and 1 processes"), v.noise.why()
+    # a noise profile whose run-to-run sd is 3% (from 21 one-process runs): 1.36x is beyond the 20% floor
+    v = V.judge_samples(a, b, V.Rules(), "paired", prior={"sd_run": 0.03, "df_run": 20, "runs": 21})
+    assert v.label == "slower" and v.threshold == pytest.approx(V.ROUNDS_ONLY_MIN_EFFECT), v
+    # interleaved in one run (paritybench ab): no run-to-run term, judged as before
+    v = V.judge_samples(a, b, V.Rules(), "paired", same_run=True)
+    assert v.label == "slower" and math.isfinite(v.resolution), v
 
 
 def test_memory_is_gated_like_time(tmp_path, capsys):
