@@ -1,0 +1,75 @@
+"""What more processes would buy the gate (issue #31), computed, not measured: each default-tier
+step case's resolution by compare's own rule (``verdict.noise``: Student's t at alpha = 0.001, 80%
+power, the 3% floor) from a noise profile's between-process and run-to-run sds, with P processes a
+side, between separate runs and interleaved in one run (``paritybench ab``: no run-to-run term).
+
+    .venv/bin/python -m bench.studies.resolution_whatif [results/noise-profile-*.json] [--processes 4,8,16]
+
+It assumes the profile's sds hold at any P (they were measured at 4) and prints, per size band,
+the median resolution and how many cases resolve 5% and 10%.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+from bench.studies import study
+
+
+def resolution(sd_process: float, df_process: float, sd_run: float, df_run: float, p: int) -> float:
+    """The change detected with 80% power, P against P processes: ``verdict.noise``'s formula."""
+    from paritybench import stats, verdict as V
+    v1, v2 = sd_process ** 2 * (2 / p), 2 * sd_run ** 2
+    df1 = df_process + 2 * p - 2
+    df = stats.satterthwaite([(v1, df1), (v2, df_run)]) if v2 > 0 else df1
+    df = df if math.isfinite(df) else 1e6
+    se = math.sqrt(v1 + v2)
+    tau = max(math.log1p(V.MIN_EFFECT), stats.t_ppf(1 - V.ALPHA / 2, df) * se)
+    return math.expm1(tau + stats.t_ppf(V.POWER, df) * se)
+
+
+def table(profile: dict, processes: list[int]) -> list[str]:
+    rows = []
+    for k, e in profile["cases"].items():
+        m = re.search(r"\[(.*)\]", k)
+        name = m.group(1) if m else k
+        if "tuned" in name or "-n" not in name:
+            continue
+        n = int(re.search(r"-n(\d+)-", name).group(1))
+        dfr = e["df_run"] or math.inf
+        rows.append((n, {p: (resolution(e["sd_process"], e["df_process"], e["sd_run"], dfr, p),
+                             resolution(e["sd_process"], e["df_process"], 0.0, math.inf, p)) for p in processes}))
+    out = ["| cases | P a side | separate runs: median / resolve 5% / 10% | interleaved (ab): median / resolve 5% / 10% |",
+           "|---|---|---|---|"]
+    for label, keep in (("n >= 1e5", lambda n: n >= 100_000), ("n = 1e3", lambda n: n < 100_000)):
+        sel = [r for n, r in rows if keep(n)]
+        for p in processes:
+            cells = []
+            for j in (0, 1):
+                xs = sorted(r[p][j] for r in sel)
+                cells.append(f"{100 * xs[len(xs) // 2]:.1f}% / {sum(x <= 0.05 for x in xs)} / "
+                             f"{sum(x <= 0.10 for x in xs)}")
+            out.append(f"| {label} ({len(sel)}) | {p} | {cells[0]} | {cells[1]} |")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = study.parser(__doc__, "resolution-whatif")
+    ap.add_argument("profile", nargs="?", default=None, help="a noise profile (default: the newest in results/)")
+    ap.add_argument("--processes", type=study.positive_ints, default=[4, 8, 16])
+    a = ap.parse_args(argv)
+    path = Path(a.profile) if a.profile else max((study.ROOT / "results").glob("noise-profile-*.json"))
+    try:
+        profile = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        ap.error(f"profile: got {path} ({e}); allowed: a noise profile JSON")
+    print(f"{path.name}: resolution by compare's rule from its sds (computed)")
+    print("\n".join(table(profile, a.processes)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
