@@ -53,7 +53,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import cache_repair, frameworks, timing
+from bench import cache_repair, frameworks, matrix, summary, timing
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "results" / "runs"  # a user's runs (.gitignore); the committed baseline is named in results/BASELINE
@@ -106,11 +106,11 @@ def _models(text: str | None, builtin: tuple) -> tuple:
     items = [s.strip() for s in (text or "").split(",") if s.strip()]
     specs = [s for s in items if user.is_spec(s)]
     names = [s for s in items if s not in specs]
-    models = timing.parse_list("model", ",".join(names) or None, builtin) if names or not specs else ()
+    models = matrix.parse_list("model", ",".join(names) or None, builtin) if names or not specs else ()
     for spec in specs:
         m = get(spec)
         _USER_MODELS.append(m)
-        timing.register_user_model(m)
+        matrix.register_user_model(m)
         models += (m.name,)
     if specs:
         path = lambda s: str(Path(s.rpartition(":")[0] if ".py:" in s else s).resolve()) + (":" + s.rpartition(":")[2] if ".py:" in s else "")  # noqa: E731
@@ -120,10 +120,10 @@ def _models(text: str | None, builtin: tuple) -> tuple:
 
 def settings(config) -> dict:
     """Validated options; ValueError (one line) on bad input."""
-    profile = timing.check_choice("profile", _opt(config, "profile", "PARITYBENCH_PROFILE") or "default",
-                                  timing.PROFILES)
-    devices = timing.parse_list("device", _opt(config, "device", "PARITYBENCH_DEVICE"), timing.DEVICES)
-    backends = timing.parse_list("backend", _opt(config, "backend", "PARITYBENCH_BACKEND"), timing.BACKENDS)
+    profile = matrix.check_choice("profile", _opt(config, "profile", "PARITYBENCH_PROFILE") or "default",
+                                  matrix.PROFILES)
+    devices = matrix.parse_list("device", _opt(config, "device", "PARITYBENCH_DEVICE"), matrix.DEVICES)
+    backends = matrix.parse_list("backend", _opt(config, "backend", "PARITYBENCH_BACKEND"), matrix.BACKENDS)
     from impls.models import MODELS  # framework-free
     models = _models(_opt(config, "model", "PARITYBENCH_MODEL"), tuple(MODELS))
     raw = _opt(config, "threads", "PARITYBENCH_THREADS")
@@ -138,14 +138,14 @@ def settings(config) -> dict:
         if not 1 <= threads <= frameworks.cpus():
             raise ValueError(f"threads: got {raw!r}; allowed: an integer from 1 to {frameworks.cpus()}, or all")
     raw = _opt(config, "processes", "PARITYBENCH_PROCESSES")
-    processes = timing.PROCESSES[profile] if raw is None else (int(raw) if raw.strip().isdigit() else 0)
+    processes = matrix.PROCESSES[profile] if raw is None else (int(raw) if raw.strip().isdigit() else 0)
     if not 1 <= processes <= 16:
         raise ValueError(f"processes: got {raw!r}; allowed: an integer from 1 to 16")
-    malloc = timing.check_choice("malloc", _opt(config, "malloc", "PARITYBENCH_MALLOC") or "steady",
+    malloc = matrix.check_choice("malloc", _opt(config, "malloc", "PARITYBENCH_MALLOC") or "steady",
                                  frameworks.MALLOC_MODES)
     results = Path(_opt(config, "results_dir", "PARITYBENCH_RESULTS") or RUNS)
     plant = timing.parse_plant(_opt(config, "plant", "PARITYBENCH_PLANT"))
-    known = {c.id for c in timing.cases(profile) + timing.model_cases(profile)}
+    known = {c.id for c in matrix.cases(profile) + matrix.model_cases(profile)}
     for cid in plant:
         if cid not in known:
             raise ValueError(f"plant: got case {cid!r}; allowed: a throughput case id of profile "
@@ -248,7 +248,7 @@ def pytest_configure(config):
         path, user = _output_path(config, s)
         frameworks.pin_threads(s["threads"])
         frameworks.set_malloc(s["malloc"])
-        _check_user_models(timing.SEED)
+        _check_user_models(matrix.SEED)
     except (ValueError, RuntimeError) as e:
         raise pytest.UsageError(str(e)) from None
     _SETTINGS.update(s)
@@ -295,14 +295,14 @@ def pytest_runtestloop(session):
     n = _SETTINGS.get("processes", 1)
     if bs is None or n < 2 or session.shouldfail or session.shouldstop:
         return result
-    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") in timing.REPLICATED
+    todo = [b for b in bs.benchmarks if b.extra_info.get("kind") in matrix.REPLICATED
             and b.extra_info.get("paired_ratios")]
     if not todo:
         return result
     from bench import replicas
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     say = (lambda line: tr.write_line(line)) if tr else print
-    cases = [(timing.case_of(b.extra_info), b.extra_info.get("planted_slowdown"), b.extra_info.get("steps_per_call"),
+    cases = [(matrix.case_of(b.extra_info), b.extra_info.get("planted_slowdown"), b.extra_info.get("steps_per_call"),
               b.extra_info.get("floor_passes_per_call")) for b in todo]
     say(f"timing {len(cases)} throughput cases again in {n - 1} replica processes, one after the other")
     t0 = time.time()
@@ -539,9 +539,9 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     bandwidth, t0 = {}, time.time()
     if not _SETTINGS.get("interrupted"):  # an interrupted run is saved at once, unmeasured
         from bench import bandwidth as bw
-        for device in sorted({i["device"] for i in infos if i.get("kind") in timing.STEP_KINDS}):
+        for device in sorted({i["device"] for i in infos if i.get("kind") in matrix.STEP_KINDS}):
             try:  # a failed measurement (out of memory, say) must not cost the run its JSON
-                bandwidth[device] = bw.measure(device, _SETTINGS.get("backends") or timing.BACKENDS)
+                bandwidth[device] = bw.measure(device, _SETTINGS.get("backends") or matrix.BACKENDS)
             except Exception as e:  # noqa: BLE001 - recorded, and the rooflines stay None
                 bandwidth[device] = {"error": f"{type(e).__name__}: {e}"}
     timing.add_rooflines(infos, bandwidth)
@@ -566,13 +566,13 @@ def pytest_terminal_summary(terminalreporter, config):
     infos, others = [], []
     for b in bs.benchmarks:
         kind = b.extra_info.get("kind")
-        if kind in timing.KINDS:
+        if kind in matrix.KINDS:
             infos.append(b.extra_info)
         elif b.stats:
             others.append((b.name, b.extra_info, b.stats.median))
     tr = terminalreporter
     tr.section("paritybench throughput summary")
-    for line in timing.summary_lines(infos, _SKIPPED, others):
+    for line in summary.summary_lines(infos, _SKIPPED, others):
         tr.write_line(line)
     tr.write_line(f"profile {_SETTINGS.get('profile')}, threads {_SETTINGS.get('threads')}, "
                   f"processes per case {_SETTINGS.get('processes')}, "
