@@ -343,7 +343,7 @@ def test_eta_uses_finished_cases_then_priors_and_the_replicas():
     took = {"test_step": [2.0, 4.0]}
     # 2 steps left at their mean 3 s, one floor at its prior, then 2 replicas x 4 steps x 3 s
     assert timing is not None
-    from bench.conftest import PRIOR_SECONDS, eta_seconds
+    from bench.harness.progress import PRIOR_SECONDS, eta_seconds
     eta = eta_seconds(["test_step", "test_step", "test_floor"], took, 2)
     assert eta == pytest.approx(2 * 3.0 + PRIOR_SECONDS["test_floor"] + 2 * 4 * 3.0)
 
@@ -460,7 +460,7 @@ def test_op_info_units():
 def test_benchmark_json_given_as_an_open_file_as_pytest_benchmark_5_2_does(tmp_path):
     """pytest-benchmark 5.2.x hands --benchmark-json over as a file argparse opened ('wb'): the
     suite takes its path, and the empty file the parser created is removed so it is written new."""
-    from bench.conftest import _output_path
+    from bench.harness.output import _output_path
 
     class Config:
         def __init__(self, value):
