@@ -10,7 +10,7 @@ with the packages the host has, within a time budget (``make gpu``; README "On a
    pytest-benchmark), the GPU and driver, and whether each framework sees a GPU (else why not).
    No framework sees one: exit 2 with that line.
 2. ``pytest tests/test_gpu.py`` (in 4 processes with pytest-xdist when installed), bounded.
-3. ``pytest bench --benchmark-only --device gpu`` of the GPU profile (bench/timing.py: n up to 1e8
+3. ``pytest bench --benchmark-only --device gpu`` of the GPU profile (bench/matrix.py: n up to 1e8
    in float32, 1e7 in float64) without the tuned tier, one process per case, every thread,
    ``--deadline`` set so that the run ends within the budget (cases past it skip with the reason,
    listed in the JSON); writes one new result JSON, results/bench-gpu-<stamp>.json. Its
@@ -100,7 +100,7 @@ def plan(budget: float, results: Path, stamp: str, xdist: bool) -> list[tuple[st
     if xdist:
         tests += ["-n", "4"]
     out = results / f"bench-gpu-{stamp}.json"
-    # the throughput matrix first (its goal sizes first: bench/timing.py shapes), then agreement:
+    # the throughput matrix first (its goal sizes first: bench/matrix.py shapes), then agreement:
     # what a deadline cuts is the least needed
     bench = [sys.executable, "-m", "pytest", "bench/test_throughput.py", "bench/test_agreement.py",
              "bench/test_methods.py", "--benchmark-only", "--device", "gpu",

@@ -28,7 +28,7 @@ import signal
 import tempfile
 import time
 
-from bench import cache_repair, frameworks, runners, timing
+from bench import cache_repair, frameworks, matrix, runners, timing
 from bench.memory import PeakRSS
 
 CASE_TIMEOUT = 600.0  # seconds one replica may take for one case (compile included)
@@ -53,7 +53,7 @@ def _init(threads: int, malloc: str, jax_cache: str | None = None) -> None:
     frameworks.set_malloc(malloc)
 
 
-def time_case(case: timing.Case, budget: float, plant: float | None, k: int | None = None,
+def time_case(case: matrix.Case, budget: float, plant: float | None, k: int | None = None,
               kf: int | None = None) -> dict:
     """Build, warm and time ``case`` in paired rounds in this process (what a replica runs):
     {pid, k, kf, paired_ratios, round_seconds, compile_seconds, jax_cache_hits, memory}. ``k``, ``kf``: the steps

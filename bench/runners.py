@@ -5,7 +5,7 @@ case builds and times it the same way.
   build_floor(case)    floor(kf): kf floor passes over the case's data, blocking
   build_op(op)         fn(k): k passes of one building block (impls.spec.OPS), blocking
   build_step(case)     (runner, step): step(k) runs k training steps, blocking
-  (a ``timing.ModelCase``: a model under impls/contract.py, its module's ``prepare`` and ``floor``)
+  (a ``matrix.ModelCase``: a model under impls/contract.py, its module's ``prepare`` and ``floor``)
   memory_info(...)     extra_info['memory']: peak RSS added, and what the framework reports
   warm(fn)             (K, seconds of a steady call of K, compile_seconds): compile and calibrate
   paired_rounds(...)   floor, warm-up step, (floor, step) x rounds, floor: the paired-round order;
@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import impls
-from bench import frameworks, timing
+from bench import frameworks, matrix, timing
 from impls import Problem, Recipe
 from impls.contract import Train
 
@@ -29,7 +29,7 @@ from impls.contract import Train
 @functools.lru_cache(maxsize=2)
 def data_of(n: int) -> impls.Data:
     """The seed's data drawn at size n: integers in [0, 1000), seed 0."""
-    return impls.generate(Problem(n=n, x_max=timing.X_MAX, seed=timing.SEED))
+    return impls.generate(Problem(n=n, x_max=matrix.X_MAX, seed=matrix.SEED))
 
 
 def w0_of(E: int):
@@ -37,38 +37,38 @@ def w0_of(E: int):
     return 1.5 if E == 1 else tuple(np.linspace(1.4, 1.7, E))
 
 
-def build_floor(c: timing.Case | timing.Floor | timing.Op):
+def build_floor(c: matrix.Case | matrix.Floor | matrix.Op):
     """floor(kf): kf floor passes over the data of case, floor or op ``c``, blocking; compile caches
     emptied first (``frameworks.fresh``). The floor of a tuned-tier case or op is its tier's sin + cos
     pass (op "sincos" of the tier); a step case builds it before the step, outside its memory window.
     A model case's floor is its framework module's ``floor(config, dtype, device)``."""
     frameworks.fresh(c.backend)
-    if isinstance(c, timing.ModelCase):
+    if isinstance(c, matrix.ModelCase):
         _, cfg, module = model_of(c)
         return module.floor(cfg, c.dtype, c.device)
     w = np.asarray(w0_of(c.E), dtype=np.float64)
     return impls.get(c.backend).op(data_of(c.n), w, c.dtype, c.device, "sincos", getattr(c, "tier", "default"))
 
 
-def build_op(o: timing.Op):
+def build_op(o: matrix.Op):
     """fn(k): k fused passes of op case ``o`` (its framework, tier and op) over the data, blocking;
     built after ``build_floor(o)``, which emptied the compile caches."""
     return impls.get(o.backend).op(data_of(o.n), np.asarray(w0_of(o.E), dtype=np.float64), o.dtype,
                                    o.device, o.op, o.tier)
 
 
-def build_step(c: timing.Case, plant: float | None = None):
+def build_step(c: matrix.Case, plant: float | None = None):
     """(runner, step) of case ``c``: step(k) = runner.advance(k), made ``plant`` times slower for
     real when given (``timing.planted``). A model case: its framework module's ``prepare`` of the
-    model's recipe (``Model.optim`` with the case's optimizer), seed ``timing.SEED``, from the
+    model's recipe (``Model.optim`` with the case's optimizer), seed ``matrix.SEED``, from the
     model's canonical initial parameters."""
-    if isinstance(c, timing.ModelCase):
+    if isinstance(c, matrix.ModelCase):
         model, cfg, module = model_of(c)
-        train = Train(optim=dataclasses.replace(model.optim, optimizer=c.optimizer), seed=timing.SEED,
+        train = Train(optim=dataclasses.replace(model.optim, optimizer=c.optimizer), seed=matrix.SEED,
                       steps=MODEL_STEPS, dtype=c.dtype)
         runner = module.prepare(cfg, train, c.variant, c.device)
         return runner, (timing.planted(runner.advance, plant) if plant else runner.advance)
-    recipe = Recipe(optimizer=c.optimizer, lr=timing.LR, w0=w0_of(c.E), steps=1, dtype=c.dtype)
+    recipe = Recipe(optimizer=c.optimizer, lr=matrix.LR, w0=w0_of(c.E), steps=1, dtype=c.dtype)
     runner = impls.get(c.backend).prepare(data_of(c.n), recipe, c.variant, c.device)
     step = runner.advance
     return runner, (timing.planted(step, plant) if plant else step)
@@ -77,7 +77,7 @@ def build_step(c: timing.Case, plant: float | None = None):
 MODEL_STEPS = 1  # a model case's Train.steps: its runner advances as far as the timing asks
 
 
-def model_of(c: timing.ModelCase):
+def model_of(c: matrix.ModelCase):
     """(Model, validated config, framework module) of a model case; the module's framework is
     imported here."""
     from impls import models
@@ -85,7 +85,7 @@ def model_of(c: timing.ModelCase):
     return model, model.config(**dict(c.config)), models.get_backend(model, c.backend)
 
 
-def model_flops(c: timing.ModelCase) -> float | None:
+def model_flops(c: matrix.ModelCase) -> float | None:
     """The model's FLOPs per step at the case's config (its spec module's ``flops``), None if it
     gives none."""
     model, cfg, _ = model_of(c)

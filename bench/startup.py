@@ -41,7 +41,7 @@ LARGE_N, LARGE_STEPS = 100_000, 10  # above LARGE_N a start takes 10 steps: its 
 def steps_for(n: int) -> int:
     """S0 of a start at size n: the seed's 100 steps, 10 beyond LARGE_N."""
     return STEPS if n <= LARGE_N else LARGE_STEPS
-X_MAX, SEED, LR = 1000, 0, 4e-4  # the seed's data and step size (bench.timing's, framework-free)
+X_MAX, SEED, LR = 1000, 0, 4e-4  # the seed's data and step size (bench.matrix's, framework-free)
 KINDS = ("cold", "warm")
 TIMEOUT = 300.0              # seconds one start may take before it is killed (its process group):
                              # a cold torch compile took 82 s on a 2-CPU machine at load 5

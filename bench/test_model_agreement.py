@@ -1,9 +1,9 @@
 """The models under impls/contract.py trained to solved: agreement with the float64 reference (kind
 "model-agreement") and the time to solve in a fresh process, cold and warm (kind "time-to-solve").
 
-Agreement (``test_model_agreement``): per model, ``timing.MODEL_AGREEMENT``'s config (sparse parity
+Agreement (``test_model_agreement``): per model, ``matrix.MODEL_AGREEMENT``'s config (sparse parity
 n = 20, k = 3, width 1000, batch 32, the paper's recipe, seed 0), each of the profile's runs
-(``timing.MODEL_AGREEMENT_RUNS``) in float32 for at most ``timing.MODEL_AGREEMENT_BUDGET`` steps,
+(``matrix.MODEL_AGREEMENT_RUNS``) in float32 for at most ``matrix.MODEL_AGREEMENT_BUDGET`` steps,
 stopping at the first solved score (``impls.models.run.train``: scored every ``eval_every`` steps
 by the model's numpy float64 ``evaluate``, the parameters recorded at each score). The timed call is
 that run as a user makes it: prepare, compile on the first call, steps, scores. The float64
@@ -14,14 +14,14 @@ within one eval block of the reference's (both are upper bounds of one block). T
 first recorded step at which the parameter vectors part by more than ``outcome.PART_TOL``) is
 recorded, not judged: a float32 run may part from the float64 one long before either solves.
 
-Time to solve (``test_time_to_solve``): per model, ``timing.MODEL_SOLVE``'s config (the paper's
-n = 30), each of ``timing.MODEL_SOLVE_RUNS`` in fresh processes (bench/startup.py, ``model=``): a
+Time to solve (``test_time_to_solve``): per model, ``matrix.MODEL_SOLVE``'s config (the paper's
+n = 30), each of ``matrix.MODEL_SOLVE_RUNS`` in fresh processes (bench/startup.py, ``model=``): a
 cold start on new, empty compile caches, then, for a variant that compiles, a warm start on the
 caches it filled; each runs ``paritybench train``'s work to the first solved score: import,
 prepare, steps (compiling), scores. The figures are in extra_info['cold'] and ['warm'].
 
 Profiles (``in_profile``; bench/conftest.py deselects the others): quick none; default the runs
-named in bench/timing.py; full every variant.
+named in bench/matrix.py; full every variant.
 """
 from __future__ import annotations
 
@@ -31,25 +31,25 @@ import shutil
 
 import pytest
 
-from bench import frameworks, startup, timing
-from bench.timing import DTYPE_TAG, config_tag
+from bench import frameworks, matrix, startup
+from bench.matrix import DTYPE_TAG, config_tag
 
 
 def _params(configs: dict, runs: dict):
     """pytest params (model, backend, variant, device, dtype, config) of every run any profile names."""
-    every = dict.fromkeys(r for p in timing.PROFILES for r in runs[p])
+    every = dict.fromkeys(r for p in matrix.PROFILES for r in runs[p])
     for model, config in configs.items():
-        for device in timing.DEVICES:
+        for device in matrix.DEVICES:
             for backend, variant in every:
                 if backend == "reference" and device != "cpu":
                     continue
                 yield pytest.param(model, backend, variant, device, "float32", config,
-                                   id=f"{model}-{backend}-{variant}-{device}-f32-{config_tag(config)}-sgd-seed{timing.SEED}")
+                                   id=f"{model}-{backend}-{variant}-{device}-f32-{config_tag(config)}-sgd-seed{matrix.SEED}")
 
 
 def in_profile(profile: str, test: str, params: dict) -> bool:
     """Whether the case belongs to ``profile`` (bench/conftest.py deselects the others)."""
-    runs = timing.MODEL_AGREEMENT_RUNS if test == "test_model_agreement" else timing.MODEL_SOLVE_RUNS
+    runs = matrix.MODEL_AGREEMENT_RUNS if test == "test_model_agreement" else matrix.MODEL_SOLVE_RUNS
     return (params["backend"], params["variant"]) in runs[profile]
 
 
@@ -57,7 +57,7 @@ def _setup(model_name: str, config: tuple, dtype: str, budget: int):
     from impls.contract import Train
     from impls.models import get
     model = get(model_name)
-    return model, model.config(**dict(config)), Train(optim=model.optim, seed=timing.SEED, steps=budget, dtype=dtype)
+    return model, model.config(**dict(config)), Train(optim=model.optim, seed=matrix.SEED, steps=budget, dtype=dtype)
 
 
 @functools.lru_cache(maxsize=4)
@@ -78,11 +78,11 @@ def _skip_unless(model_name: str, backend: str, device: str, settings: dict) -> 
         pytest.skip(f"{model_name}: no {backend} module ({module}) in this checkout")
 
 
-@pytest.mark.parametrize("model_name,backend,variant,device,dtype,config", list(_params(timing.MODEL_AGREEMENT, timing.MODEL_AGREEMENT_RUNS)))
+@pytest.mark.parametrize("model_name,backend,variant,device,dtype,config", list(_params(matrix.MODEL_AGREEMENT, matrix.MODEL_AGREEMENT_RUNS)))
 def test_model_agreement(benchmark, bench_settings, model_name, backend, variant, device, dtype, config):
     from impls.models import outcome, run
     _skip_unless(model_name, backend, device, bench_settings)
-    budget = timing.MODEL_AGREEMENT_BUDGET
+    budget = matrix.MODEL_AGREEMENT_BUDGET
     model, cfg, train = _setup(model_name, config, dtype, budget)
     ref = reference_run(model_name, config, budget)
     traj = benchmark.pedantic(run.train, args=(model, backend, cfg, train, variant, device),
@@ -111,14 +111,14 @@ def test_model_agreement(benchmark, bench_settings, model_name, backend, variant
                    f"reference {ref_got[0]} at step {ref_got[1]} (one eval block: {block} steps)")
 
 
-@pytest.mark.parametrize("model_name,backend,variant,device,dtype,config", list(_params(timing.MODEL_SOLVE, timing.MODEL_SOLVE_RUNS)))
+@pytest.mark.parametrize("model_name,backend,variant,device,dtype,config", list(_params(matrix.MODEL_SOLVE, matrix.MODEL_SOLVE_RUNS)))
 def test_time_to_solve(benchmark, bench_settings, tmp_path_factory, model_name, backend, variant, device,
                        dtype, config):
     _skip_unless(model_name, backend, device, bench_settings)
     compiles = variant not in ("numpy", "eager")
     kinds = startup.KINDS if compiles else ("cold",)
     caches = tmp_path_factory.mktemp(f"solve-{backend}-{variant}")
-    spec = {"name": model_name, "config": dict(config), "seed": timing.SEED, "budget": timing.MODEL_SOLVE_BUDGET}
+    spec = {"name": model_name, "config": dict(config), "seed": matrix.SEED, "budget": matrix.MODEL_SOLVE_BUDGET}
     recs = {}
 
     def starts_once():
@@ -134,7 +134,7 @@ def test_time_to_solve(benchmark, bench_settings, tmp_path_factory, model_name, 
     benchmark.extra_info.update({
         "kind": "time-to-solve", "model": model_name, "backend": backend, "variant": variant, "device": device,
         "dtype": dtype, "config": dict(config), "config_id": config_tag(config), "optimizer": "sgd",
-        "seed": timing.SEED, "budget": timing.MODEL_SOLVE_BUDGET, "cold": recs["cold"],
+        "seed": matrix.SEED, "budget": matrix.MODEL_SOLVE_BUDGET, "cold": recs["cold"],
         "warm": recs.get("warm", recs["cold"]), "warm_measured": "warm" in recs,
         "timed": "fresh processes: import, prepare, steps to solved, scores (bench/startup.py)"})
     missed = startup.warm_missed(recs["warm"]) if "warm" in recs else None
@@ -143,4 +143,4 @@ def test_time_to_solve(benchmark, bench_settings, tmp_path_factory, model_name, 
         pytest.fail(f"warm start compiled anew: {missed}")
     if recs["cold"].get("outcome") != "solved":
         pytest.fail(f"{model_name} {backend}-{variant}: {recs['cold'].get('outcome')} within "
-                    f"{timing.MODEL_SOLVE_BUDGET} steps (the time to solve needs a solved run)")
+                    f"{matrix.MODEL_SOLVE_BUDGET} steps (the time to solve needs a solved run)")

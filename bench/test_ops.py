@@ -7,20 +7,20 @@ Timed in the pytest process only (not in replica processes): they explain, the g
 """
 from __future__ import annotations
 
-from bench import runners, timing
+from bench import matrix, runners, timing
 from bench.test_throughput import _time_case, require
 
 
 def pytest_generate_tests(metafunc):
     s = metafunc.config.paritybench_settings  # validated in bench/conftest.py's pytest_configure
     if "op_case" in metafunc.fixturenames:
-        os_ = timing.ops(s["profile"], s["devices"], s["backends"])
+        os_ = matrix.ops(s["profile"], s["devices"], s["backends"])
         metafunc.parametrize("op_case", os_, ids=[o.id for o in os_])
 
 
 def in_profile(profile: str, test: str, params: dict) -> bool:
     """The quick profile has no op cases: its empty parameter set is deselected, not skipped."""
-    return isinstance(params.get("op_case"), timing.Op)
+    return isinstance(params.get("op_case"), matrix.Op)
 
 
 def test_op(benchmark, op_case, bench_settings, harness_seconds):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pytest
 
 from bench import frameworks, startup
-from bench.timing import DTYPE_TAG, VARIANTS
+from bench.matrix import DTYPE_TAG, VARIANTS
 
 SIZES = {"quick": (1_000,), "default": (1_000, 1_000_000), "full": (1_000, 1_000_000)}
 

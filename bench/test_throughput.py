@@ -26,7 +26,7 @@ import importlib.util
 
 import pytest
 
-from bench import frameworks, runners, timing
+from bench import frameworks, matrix, runners, timing
 from bench.memory import PeakRSS
 from impls import models
 
@@ -34,13 +34,13 @@ from impls import models
 def pytest_generate_tests(metafunc):
     s = metafunc.config.paritybench_settings  # validated in bench/conftest.py's pytest_configure
     if "case" in metafunc.fixturenames:
-        cs = timing.cases(s["profile"], s["devices"], s["backends"])
+        cs = matrix.cases(s["profile"], s["devices"], s["backends"])
         metafunc.parametrize("case", cs, ids=[c.id for c in cs])
     if "model_case" in metafunc.fixturenames:
-        ms = timing.model_cases(s["profile"], s["devices"], s["backends"])
+        ms = matrix.model_cases(s["profile"], s["devices"], s["backends"])
         metafunc.parametrize("model_case", ms, ids=[c.id for c in ms])
     if "floor_case" in metafunc.fixturenames:
-        fs = timing.floors(s["profile"], s["devices"], s["backends"])
+        fs = matrix.floors(s["profile"], s["devices"], s["backends"])
         metafunc.parametrize("floor_case", fs, ids=[f.id for f in fs])
 
 
@@ -48,7 +48,7 @@ def require(backend: str, device: str) -> None:
     frameworks.skip_unless_runs(backend, device)
 
 
-def require_model(c: timing.ModelCase) -> None:
+def require_model(c: matrix.ModelCase) -> None:
     """Skip, saying so, when the model's module for the case's backend is not in this checkout
     (a model whose backends are still being written); a module that fails to import fails."""
     module = models.get(c.model).backends.get(c.backend)
@@ -134,7 +134,7 @@ def test_step(benchmark, case, bench_settings, harness_seconds):
 
 
 def test_model_step(benchmark, model_case, bench_settings, harness_seconds):
-    """K training steps of a model under impls/contract.py (``timing.MODEL_CONFIGS``: sparse parity
+    """K training steps of a model under impls/contract.py (``matrix.MODEL_CONFIGS``: sparse parity
     at the paper's size and a matmul-bound one) per timed call, in rounds paired with the framework
     module's own floor (its fused pass over the step's matmuls), timed as ``test_step``; the
     replica processes time it again. Its roofline: ``timing.add_model_rooflines``."""
@@ -143,7 +143,7 @@ def test_model_step(benchmark, model_case, bench_settings, harness_seconds):
     require_model(c)
     flops = runners.model_flops(c)
     _time_step(benchmark, c, bench_settings, harness_seconds,
-               f"{c.model} {c.device} {c.dtype} {timing.config_tag(c.config)} {c.optimizer}",
+               f"{c.model} {c.device} {c.dtype} {matrix.config_tag(c.config)} {c.optimizer}",
                lambda *a: timing.model_step_info(c, *a, flops=flops))
 
 

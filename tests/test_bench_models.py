@@ -15,13 +15,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # bench/ is a package of the repository, not of the distribution
 
-from bench import timing  # noqa: E402
-from bench.timing import Case, ModelCase  # noqa: E402
+from bench import matrix, summary, timing  # noqa: E402
+from bench.matrix import Case, ModelCase  # noqa: E402
 from impls.models import sparse_parity  # noqa: E402
 from paritybench import answer, compare, model_results, resultfile  # noqa: E402
 
 RUN = ROOT / "tests" / "data" / "run_synthetic.json"
-PAPER, MATMUL = timing.SPARSE_PARITY_PAPER, timing.SPARSE_PARITY_MATMUL
+PAPER, MATMUL = matrix.SPARSE_PARITY_PAPER, matrix.SPARSE_PARITY_MATMUL
 
 
 def test_model_case_ids_are_stable_strings_that_no_seed_case_can_take():
@@ -29,12 +29,12 @@ def test_model_case_ids_are_stable_strings_that_no_seed_case_can_take():
     assert c.id == "sparse-parity-torch-compiled-cpu-f32-n30-k3-w1000-b32-sgd"
     assert ModelCase("sparse-parity", "jax", "scan", "gpu", "float32", MATMUL).id == \
         "sparse-parity-jax-scan-gpu-f32-n30-k3-w4096-b1024-sgd"
-    assert timing.config_tag(PAPER) == sparse_parity.config(**dict(PAPER)).id  # the model's own Config.id
-    assert timing.config_tag(MATMUL) == sparse_parity.config(**dict(MATMUL)).id
-    for profile in timing.PROFILES:
-        seed = {x.id for x in timing.cases(profile)} | {f.id for f in timing.floors(profile)} \
-            | {o.id for o in timing.ops(profile)}
-        model = [x.id for x in timing.model_cases(profile)]
+    assert matrix.config_tag(PAPER) == sparse_parity.config(**dict(PAPER)).id  # the model's own Config.id
+    assert matrix.config_tag(MATMUL) == sparse_parity.config(**dict(MATMUL)).id
+    for profile in matrix.PROFILES:
+        seed = {x.id for x in matrix.cases(profile)} | {f.id for f in matrix.floors(profile)} \
+            | {o.id for o in matrix.ops(profile)}
+        model = [x.id for x in matrix.model_cases(profile)]
         assert len(model) == len(set(model)) and not seed & set(model)
         assert all(i.startswith("sparse-parity-") for i in model)
         assert not any(i.startswith("sparse-parity") for i in seed)
@@ -43,22 +43,22 @@ def test_model_case_ids_are_stable_strings_that_no_seed_case_can_take():
 
 
 def test_model_matrix_per_profile():
-    cpu = timing.model_cases("default", ("cpu",))
+    cpu = matrix.model_cases("default", ("cpu",))
     # the paper's config (overhead-bound) x 5 variants, float32, sgd; full adds a matmul-bound one
     assert len(cpu) == 5 and {c.config for c in cpu} == {PAPER}
-    assert {c.config for c in timing.model_cases("full", ("cpu",))} == {PAPER, MATMUL}
+    assert {c.config for c in matrix.model_cases("full", ("cpu",))} == {PAPER, MATMUL}
     assert {(c.backend, c.variant) for c in cpu} == {("reference", "numpy"), ("torch", "eager"),
                                                      ("torch", "compiled"), ("jax", "jit"), ("jax", "scan")}
     assert {(c.dtype, c.optimizer) for c in cpu} == {("float32", "sgd")}
-    quick = timing.model_cases("quick", ("cpu",))
+    quick = matrix.model_cases("quick", ("cpu",))
     assert {c.config for c in quick} == {PAPER} and len(quick) == 5  # the quick answer names both models
-    gpu = timing.model_cases("full", ("gpu",))
+    gpu = matrix.model_cases("full", ("gpu",))
     assert gpu and not [c for c in gpu if c.backend == "reference"]
-    assert {c.backend for c in timing.model_cases("default", ("cpu",), ("jax",))} == {"jax"}
+    assert {c.backend for c in matrix.model_cases("default", ("cpu",), ("jax",))} == {"jax"}
     with pytest.raises(ValueError, match=r"^profile: got 'x'; allowed: one of quick, default, full$"):
-        timing.model_cases("x")
+        matrix.model_cases("x")
     # the seed's matrix is what it was: 5 shapes x 2 optimizers x 7 variants on the CPU
-    assert len(timing.cases("default", ("cpu",))) == 5 * 2 * 7
+    assert len(matrix.cases("default", ("cpu",))) == 5 * 2 * 7
 
 
 def _info(backend, variant, sps, floor_sps, config=PAPER, flops=None):
@@ -79,15 +79,15 @@ def test_model_step_info_and_the_replica_pass_rebuilds_the_case():
     assert i["seconds_per_step"] == pytest.approx(5e-5) and i["samples_per_second"] == pytest.approx(32 / 5e-5)
     assert i["flops_per_second"] == pytest.approx(i["flops_per_step"] / 5e-5)
     assert i["floor_ratio"] == pytest.approx(2.5)
-    rebuilt = timing.case_of(json.loads(json.dumps(i)))  # as read back from the JSON
+    rebuilt = matrix.case_of(json.loads(json.dumps(i)))  # as read back from the JSON
     assert rebuilt == ModelCase("sparse-parity", "jax", "scan", "cpu", "float32", PAPER, "sgd")
     seed = timing.step_info(Case("torch", "eager", "cpu", "float32", 1000, "sgd", 1), 4, [1e-4] * 3, 0.0, 1, 1e-7)
-    assert timing.case_of(seed) == Case("torch", "eager", "cpu", "float32", 1000, "sgd", 1)
-    assert "model-throughput" in timing.REPLICATED and set(timing.STEP_KINDS) < set(timing.REPLICATED)
+    assert matrix.case_of(seed) == Case("torch", "eager", "cpu", "float32", 1000, "sgd", 1)
+    assert "model-throughput" in matrix.REPLICATED and set(matrix.STEP_KINDS) < set(matrix.REPLICATED)
 
 
 def test_model_roofline_is_the_flops_at_the_fastest_floors_rate_and_seed_figures_are_untouched():
-    seed = [timing.floor_info(timing.Floor("torch", "cpu", "float32", 1000, 1), 10, [4e-5] * 5, 0.0, 1, 1e-7),
+    seed = [timing.floor_info(matrix.Floor("torch", "cpu", "float32", 1000, 1), 10, [4e-5] * 5, 0.0, 1, 1e-7),
             timing.step_info(Case("torch", "eager", "cpu", "float32", 1000, "sgd", 1), 4, [4e-5] * 5, 0.0, 1, 1e-7)]
     alone = copy.deepcopy(seed)
     timing.add_floor_ratios(alone)
@@ -105,7 +105,7 @@ def test_model_roofline_is_the_flops_at_the_fastest_floors_rate_and_seed_figures
     assert j["floor_ratio"] == pytest.approx(1.5)  # its own paired floor, kept
     assert r["roofline_ratio"] == pytest.approx(18.0)  # another config: its own floor only
     assert "measured" in t["roofline_basis"]
-    lines = timing.summary_lines(infos)
+    lines = summary.summary_lines(infos)
     text = "\n".join(lines)
     assert "sparse-parity:" in text
     row = next(line for line in lines if "n30-k3-w1000-b32" in line)
@@ -128,7 +128,7 @@ def _doc_with_models() -> dict:
     infos = [_info("torch", "compiled", 4e-5, 1e-5), _info("torch", "eager", 9e-5, 1e-5),
              _info("jax", "scan", 2e-5, 1e-5), _info("jax", "jit", 6e-5, 1e-5), _info("reference", "numpy", 2e-4, 4e-5)]
     timing.add_floor_ratios(infos)
-    doc["benchmarks"] += [_bench(f"test_model_step[{timing.case_of(i).id}]", i) for i in infos]
+    doc["benchmarks"] += [_bench(f"test_model_step[{matrix.case_of(i).id}]", i) for i in infos]
     ag = {"kind": "model-agreement", "model": "sparse-parity", "backend": "jax", "variant": "jit", "device": "cpu",
           "dtype": "float32", "config_id": "n20-k3-w1000-b32", "outcome": "solved", "steps_to_solve": 800,
           "reference_outcome": "solved", "reference_steps_to_solve": 800, "eval_every": 100, "horizon": 400,
@@ -183,21 +183,21 @@ def test_compare_tables_and_gate_take_the_models_cases_and_keep_the_seeds():
 def test_agreement_and_time_to_solve_cases_per_profile():
     from bench import test_model_agreement as T
 
-    ag = list(T._params(timing.MODEL_AGREEMENT, timing.MODEL_AGREEMENT_RUNS))
+    ag = list(T._params(matrix.MODEL_AGREEMENT, matrix.MODEL_AGREEMENT_RUNS))
     ids = [p.id for p in ag]
     assert "sparse-parity-jax-jit-cpu-f32-n20-k3-w1000-b32-sgd-seed0" in ids and len(ids) == len(set(ids))
     assert not [i for i in ids if "reference" in i and "-gpu-" in i]
     names = ("model_name", "backend", "variant", "device", "dtype", "config")
     chosen = {p: {(v[1], v[2]) for v in (x.values for x in ag)
-                  if T.in_profile(p, "test_model_agreement", dict(zip(names, v)))} for p in timing.PROFILES}
+                  if T.in_profile(p, "test_model_agreement", dict(zip(names, v)))} for p in matrix.PROFILES}
     assert chosen["quick"] == set() and ("torch", "compiled") not in chosen["default"]
     assert chosen["default"] < chosen["full"] == {("reference", "numpy"), ("torch", "eager"), ("torch", "compiled"),
                                                   ("jax", "jit"), ("jax", "scan")}
-    solve = list(T._params(timing.MODEL_SOLVE, timing.MODEL_SOLVE_RUNS))
+    solve = list(T._params(matrix.MODEL_SOLVE, matrix.MODEL_SOLVE_RUNS))
     assert "sparse-parity-torch-compiled-cpu-f32-n30-k3-w1000-b32-sgd-seed0" in [p.id for p in solve]
     default = {(v[1], v[2]) for v in (x.values for x in solve) if T.in_profile("default", "test_time_to_solve", dict(zip(names, v)))}
     assert default == {("torch", "eager"), ("jax", "scan")}
-    assert timing.MODEL_AGREEMENT_BUDGET >= 10 * 100 and timing.MODEL_SOLVE_BUDGET >= 10 * 100
+    assert matrix.MODEL_AGREEMENT_BUDGET >= 10 * 100 and matrix.MODEL_SOLVE_BUDGET >= 10 * 100
 
 
 def test_model_option_selects_the_models_and_rejects_an_unknown_one_in_one_line():

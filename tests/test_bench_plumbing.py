@@ -1,4 +1,4 @@
-"""The benchmarks' pure logic (bench/timing.py) and their bad-input exits; no framework, < 10 s."""
+"""The benchmarks' pure logic (bench/matrix.py, bench/timing.py, bench/summary.py) and their bad-input exits; no framework, < 10 s."""
 from __future__ import annotations
 
 import json
@@ -15,8 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # bench/ is a package of the repository, not of the distribution
 
-from bench import timing  # noqa: E402
-from bench.timing import Case, Floor  # noqa: E402
+from bench import matrix, summary, timing  # noqa: E402
+from bench.matrix import Case, Floor  # noqa: E402
 
 
 def test_ids_are_the_stable_readable_strings():
@@ -28,7 +28,7 @@ def test_ids_are_the_stable_readable_strings():
 
 
 def test_matrix_shape():
-    cs = timing.cases("default")
+    cs = matrix.cases("default")
     ids = [c.id for c in cs]
     assert len(ids) == len(set(ids))
     # cpu: 5 shapes x 2 optimizers x (5 default variants + 2 tuned); gpu: 8 shapes (the cpu's +
@@ -38,26 +38,26 @@ def test_matrix_shape():
     assert {c.n for c in cs if c.device == "cpu"} == {1000, 100000, 1000000}
     assert {c.n for c in cs if c.device == "gpu"} == {1000, 100000, 1000000, 10**7, 10**8}
     assert {c.n for c in cs if c.E == 1024} == {1000}
-    assert {c.n for c in cs if c.dtype == "float64"} == {timing.FLOAT64_N, timing.GPU_FLOAT64_N}
-    assert {c.n for c in cs if c.dtype == "float64" and c.device == "cpu"} == {timing.FLOAT64_N}
+    assert {c.n for c in cs if c.dtype == "float64"} == {matrix.FLOAT64_N, matrix.GPU_FLOAT64_N}
+    assert {c.n for c in cs if c.dtype == "float64" and c.device == "cpu"} == {matrix.FLOAT64_N}
     assert not [c for c in cs if c.backend == "reference" and c.device == "gpu"]
     assert {c.device for c in cs if c.variant == "graphed"} == {"gpu"}
-    full = timing.cases("full")
+    full = matrix.cases("full")
     assert {c.n for c in full if c.device == "cpu"} - {c.n for c in cs if c.device == "cpu"} == {10_000_000}
     # every case has its own framework's floor in the floor list (the default tier's floors: a
     # tuned case's floor is its tier's sin + cos pass, built with the case, bench/runners.py)
-    assert {c.floor for c in cs} == set(timing.floors("default"))
-    only = timing.cases("default", devices=("cpu",), backends=("jax",))
+    assert {c.floor for c in cs} == set(matrix.floors("default"))
+    only = matrix.cases("default", devices=("cpu",), backends=("jax",))
     assert {(c.backend, c.device) for c in only} == {("jax", "cpu")}
 
 
 def test_filters_and_profiles_reject_bad_input_in_one_line():
-    assert timing.parse_list("device", "cuda", timing.DEVICES) == ("gpu",)
-    assert timing.parse_list("device", None, timing.DEVICES) == ("cpu", "gpu")
+    assert matrix.parse_list("device", "cuda", matrix.DEVICES) == ("gpu",)
+    assert matrix.parse_list("device", None, matrix.DEVICES) == ("cpu", "gpu")
     with pytest.raises(ValueError, match=r"^device: got 'tpu'; allowed: one of cpu, gpu$"):
-        timing.parse_list("device", "cpu,tpu", timing.DEVICES)
+        matrix.parse_list("device", "cpu,tpu", matrix.DEVICES)
     with pytest.raises(ValueError, match=r"^profile: got 'nope'; allowed: one of quick, default, full$"):
-        timing.sizes("nope")
+        matrix.sizes("nope")
 
 
 @pytest.mark.parametrize("sps, k", [(1e-5, 256), (2e-3, 1), (5e-2, 1), (1e-3, 2), (1.9e-3, 2)])
@@ -118,7 +118,7 @@ def test_summary_rows_ratios_and_sections():
     infos = [_floor("torch", 1000, 4e-6), _floor("jax", 1000, 2e-6),
              _step("torch", "eager", 1000, 1e-4), _step("torch", "compiled", 1000, 2e-5),
              _step("jax", "jit", 1000, 5e-5), _step("jax", "scan", 1000, 1e-5)]
-    lines = timing.summary_lines(infos, [("jax-jit-gpu-f32-n1000-sgd-E1", "no GPU")],
+    lines = summary.summary_lines(infos, [("jax-jit-gpu-f32-n1000-sgd-E1", "no GPU")],
                                  [("test_run[x]", {"kind": "agreement"}, 0.5)])
     text = "\n".join(lines)
     row = next(line for line in lines if line.startswith("cpu f32 n=1000 sgd E=1 "))
@@ -333,17 +333,17 @@ def test_replicas_share_a_jax_compile_cache_the_first_fills_it():
 
 
 def test_quick_profile_one_size_per_band_sgd_float32():
-    cs = timing.cases("quick", ("cpu",))
+    cs = matrix.cases("quick", ("cpu",))
     assert {c.n for c in cs} == {1000, 1_000_000} and {c.optimizer for c in cs} == {"sgd"}
     assert {(c.dtype, c.E) for c in cs} == {("float32", 1)} and len(cs) == 2 * 5
-    assert timing.PROCESSES["quick"] == 1 and timing.PROCESSES["default"] == 4
+    assert matrix.PROCESSES["quick"] == 1 and matrix.PROCESSES["default"] == 4
 
 
 def test_eta_uses_finished_cases_then_priors_and_the_replicas():
     took = {"test_step": [2.0, 4.0]}
     # 2 steps left at their mean 3 s, one floor at its prior, then 2 replicas x 4 steps x 3 s
     assert timing is not None
-    from bench.conftest import PRIOR_SECONDS, eta_seconds
+    from bench.harness.progress import PRIOR_SECONDS, eta_seconds
     eta = eta_seconds(["test_step", "test_step", "test_floor"], took, 2)
     assert eta == pytest.approx(2 * 3.0 + PRIOR_SECONDS["test_floor"] + 2 * 4 * 3.0)
 
@@ -411,23 +411,23 @@ def test_an_interrupted_run_keeps_what_it_measured(tmp_path, sig, phase):
 # --- the tuned tier and the op cases (docs/gap.md) -----------------------------------------------
 
 def test_tuned_and_op_cases_in_default_and_full_not_in_quick():
-    cs = timing.cases("default", ("cpu",))
+    cs = matrix.cases("default", ("cpu",))
     tuned = [c for c in cs if c.kind == "tuned"]
     assert {c.variant for c in tuned} == {"compiled-tuned", "scan-tuned"}
-    assert len(tuned) == 2 * len(timing.shapes("default")) * len(timing.OPTIMIZERS)
+    assert len(tuned) == 2 * len(matrix.shapes("default")) * len(matrix.OPTIMIZERS)
     assert all(c.tier == "tuned" for c in tuned) and all(c.tier == "default" for c in cs if c not in tuned)
     assert timing.step_info(tuned[0], 4, [1.0] * 5, 0.0, 1, 1e-7)["kind"] == "tuned"
-    assert not any(c.kind == "tuned" for c in timing.cases("quick", ("cpu",)))
-    ops = timing.ops("default", ("cpu",))
-    assert len(ops) == len({o.id for o in ops}) == len(timing.OP_SHAPES) * len(timing.OPS) * 5
+    assert not any(c.kind == "tuned" for c in matrix.cases("quick", ("cpu",)))
+    ops = matrix.ops("default", ("cpu",))
+    assert len(ops) == len({o.id for o in ops}) == len(matrix.OP_SHAPES) * len(matrix.OPS) * 5
     assert {(o.backend, o.tier) for o in ops} == {("reference", "default"), ("torch", "default"),
                                                   ("torch", "tuned"), ("jax", "default"), ("jax", "tuned")}
     assert "op-jax-tuned-cpu-f32-n1000000-sin-E1" in {o.id for o in ops}
     assert "op-torch-cpu-f64-n100000-rest-E1" in {o.id for o in ops}
-    assert timing.ops("quick", ("cpu",)) == [] and len(timing.ops("default", ("cpu", "gpu"))) == 90
+    assert matrix.ops("quick", ("cpu",)) == [] and len(matrix.ops("default", ("cpu", "gpu"))) == 90
     import impls
-    assert set(timing.OPS) == set(impls.spec.OPS)
-    assert all(v in impls.VARIANTS[b] and impls.TIER[v] == "tuned" for b, vs in timing.TUNED.items() for v in vs)
+    assert set(matrix.OPS) == set(impls.spec.OPS)
+    assert all(v in impls.VARIANTS[b] and impls.TIER[v] == "tuned" for b, vs in matrix.TUNED.items() for v in vs)
 
 
 def test_machine_floor_ratio_counts_sincos_ops_of_every_tier():
@@ -442,7 +442,7 @@ def test_machine_floor_ratio_counts_sincos_ops_of_every_tier():
     timing.add_floor_ratios(infos)
     assert infos[3]["machine_floor_ratio"] == 4.0 and infos[4]["machine_floor_ratio"] == 16.0
     assert infos[4]["floor_ratio_best"] == 2.0 and infos[3]["floor_ratio_best"] == 0.5
-    lines = timing.summary_lines(infos)
+    lines = summary.summary_lines(infos)
     i = next(k for k, line in enumerate(lines) if line.startswith("tuned tier (docs/gap.md"))
     assert lines[i + 1] == "  cpu f32 n=10 sgd E=1: jax-scan-tuned 2000000.0 (4.00x)"
     table = lines[:lines.index(lines[i])]
@@ -450,17 +450,17 @@ def test_machine_floor_ratio_counts_sincos_ops_of_every_tier():
 
 
 def test_op_info_units():
-    o = timing.Op("jax", "tuned", "cpu", "float32", 1000, 2, "sin")
+    o = matrix.Op("jax", "tuned", "cpu", "float32", 1000, 2, "sin")
     i = timing.op_info(o, 8, [8e-6] * 5, 0.0, 1, 1e-7)
     assert i["kind"] == "op" and i["seconds_per_pass"] == pytest.approx(1e-6)
     assert i["ns_per_element"] == pytest.approx(0.5) and i["tier"] == "tuned" and i["op"] == "sin"
-    assert o.floor == timing.Floor("jax", "cpu", "float32", 1000, 2)
+    assert o.floor == matrix.Floor("jax", "cpu", "float32", 1000, 2)
 
 
 def test_benchmark_json_given_as_an_open_file_as_pytest_benchmark_5_2_does(tmp_path):
     """pytest-benchmark 5.2.x hands --benchmark-json over as a file argparse opened ('wb'): the
     suite takes its path, and the empty file the parser created is removed so it is written new."""
-    from bench.conftest import _output_path
+    from bench.harness.output import _output_path
 
     class Config:
         def __init__(self, value):

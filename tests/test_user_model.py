@@ -223,15 +223,15 @@ def test_bench_collects_a_user_model_and_refuses_a_mismatch(tmp_path):
     assert sorted(ids) == sorted(f"sin-neuron-{v}-cpu-f32-n10-k3-b64-sgd" for v in
                                  ("reference-numpy", "torch-eager", "torch-compiled", "jax-jit", "jax-scan"))
     assert "test_step[" not in ok.stdout
-    from bench import conftest as bench_conftest
+    from bench.harness import settings as harness_settings
     from impls.models.user import check
-    saved = list(bench_conftest._USER_MODELS)
+    saved = list(harness_settings._USER_MODELS)
     try:  # what pytest_configure runs after pin_threads: a mismatch there is a one-line usage error
-        bench_conftest._USER_MODELS[:] = [get(write(tmp_path, PLANTS["sum"][0], "benchsum"))]
+        harness_settings._USER_MODELS[:] = [get(write(tmp_path, PLANTS["sum"][0], "benchsum"))]
         with pytest.raises(check.Mismatch, match=r"^same model: torch's first loss"):
-            bench_conftest._check_user_models(0)
+            harness_settings._check_user_models(0)
     finally:
-        bench_conftest._USER_MODELS[:] = saved
+        harness_settings._USER_MODELS[:] = saved
 
 
 def test_a_model_file_in_a_temporary_directory_runs_train_bench_and_answer(tmp_path, capsys):

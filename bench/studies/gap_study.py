@@ -29,7 +29,7 @@ frameworks.set_malloc("steady")
 
 import numpy as np  # noqa: E402
 
-from bench import runners, timing  # noqa: E402
+from bench import matrix, runners  # noqa: E402
 from bench.studies import study  # noqa: E402
 
 N = 1_000_000
@@ -92,7 +92,7 @@ def xla_part(rounds: int) -> list[dict]:
     fns, rows = {}, {}
     for cname, opts in XLA_CONFIGS.items():
         for tuned in (False, True):
-            r = jb.prepare(data, Recipe(optimizer="sgd", lr=timing.LR, steps=1), "scan-tuned" if tuned else "scan")
+            r = jb.prepare(data, Recipe(optimizer="sgd", lr=matrix.LR, steps=1), "scan-tuned" if tuned else "scan")
             r.step, r.scan = jb.compiled_steps(jb.make_optimizer(r.recipe), tuned, "cpu", opts)
             fns[(cname, tuned, "step")] = lambda r=r: r.advance(8)
             with jb.precision("float32", True):
@@ -126,7 +126,7 @@ def torch_part(rounds: int) -> list[dict]:
     fns = {}
     for mode in TORCH_MODES:
         torch._dynamo.reset()
-        r = tb.prepare(data, Recipe(optimizer="sgd", lr=timing.LR, steps=1), "compiled")
+        r = tb.prepare(data, Recipe(optimizer="sgd", lr=matrix.LR, steps=1), "compiled")
         graph = torch.compile(tb.one_graph_step(r.criterion, r.update), dynamic=False, mode=mode)
         r.train_step = lambda r=r, graph=graph: graph(r.w, r.x, r.y)
         fns[mode] = lambda r=r: r.advance(8)

@@ -26,8 +26,8 @@ import json, resource, sys, time
 from bench import frameworks
 frameworks.pin_threads(1)
 info = frameworks.set_malloc(sys.argv[5])
-from bench import runners, timing
-c = timing.Case(sys.argv[1], sys.argv[2], "cpu", "float32", int(sys.argv[3]), sys.argv[4], 1)
+from bench import matrix, runners
+c = matrix.Case(sys.argv[1], sys.argv[2], "cpu", "float32", int(sys.argv[3]), sys.argv[4], 1)
 runners.build_floor(c)
 runner, step = runners.build_step(c)
 step(16)

@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=study.positive_int, default=15)
     args = ap.parse_args(argv)
     out = study.out_path(args.out, "probe-model-loop")
-    from bench import frameworks, runners, timing
+    from bench import frameworks, matrix, runners
     frameworks.pin_threads(1)
     frameworks.set_malloc("steady")
     from impls.models import get
@@ -121,11 +121,11 @@ def main(argv=None) -> int:
     config = CONFIGS[args.config]
     model = get("sparse-parity")
     cfg = model.config(**dict(config))
-    secret = spec.secret(cfg, timing.SEED)
+    secret = spec.secret(cfg, matrix.SEED)
     fns = {}
     for backend, variant in (("torch", "eager"), ("torch", "compiled"), ("jax", "jit"), ("jax", "scan")):
         fns[f"suite {backend}-{variant}"] = runners.build_step(
-            timing.ModelCase("sparse-parity", backend, variant, "cpu", "float32", config))[1]
+            matrix.ModelCase("sparse-parity", backend, variant, "cpu", "float32", config))[1]
     fns["plain torch.compile"] = plain_torch(cfg, secret, model.optim)
     fns["plain jax.jit"] = plain_jax(cfg, secret, model.optim, scan=False)
     fns["plain jax scan"] = plain_jax(cfg, secret, model.optim, scan=True)

@@ -112,8 +112,8 @@ class Hog:
 
 
 def step_ids() -> list[str]:
-    from bench import timing
-    return [c.id for c in timing.cases("default", devices=("cpu",))]
+    from bench import matrix
+    return [c.id for c in matrix.cases("default", devices=("cpu",))]
 
 
 def bench_run(out: Path, name: str, processes: int, plant_all: float | None, hog, select: str | None) -> Path:

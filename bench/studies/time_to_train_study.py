@@ -34,11 +34,11 @@ ROOT = study.ROOT
 
 def bench_run(sizes, tmp: Path) -> Path:
     """A bench run of the model's inputs at ``sizes`` (default profile, one process per case)."""
-    from bench import test_startup, timing
+    from bench import matrix, test_startup
     out = tmp / "bench.json"
-    steps = [f"bench/test_throughput.py::test_step[{c.id}]" for c in timing.cases("default", ("cpu",))
+    steps = [f"bench/test_throughput.py::test_step[{c.id}]" for c in matrix.cases("default", ("cpu",))
              if c.n in sizes and c.dtype == "float32" and c.optimizer == "sgd" and c.E == 1 and c.kind == "throughput"]
-    starts = [f"bench/test_startup.py::test_startup[{c.id}]" for c in test_startup.starts("default", ("cpu",), timing.BACKENDS)
+    starts = [f"bench/test_startup.py::test_startup[{c.id}]" for c in test_startup.starts("default", ("cpu",), matrix.BACKENDS)
               if c.n in sizes]
     cmd = [sys.executable, "-m", "pytest", *starts, *steps, "--benchmark-only", "-q", "-p", "no:cacheprovider",
            "--profile", "default", "--device", "cpu", "--processes", "1", "--benchmark-json", str(out)]
