@@ -166,7 +166,7 @@ def settings(config) -> dict:
 
 def _output_path(config, s: dict):
     """(path or None, is_user_path). Checks that the JSON can be written new, before anything runs."""
-    from paritybench.files import check_new
+    from paritybench.store.files import check_new
 
     user = config.getoption("benchmark_json")
     if hasattr(user, "write") and hasattr(user, "name"):  # pytest-benchmark 5.2.x: argparse opened it
@@ -266,7 +266,7 @@ def pytest_configure(config):
     def save_json(output_json):  # replaces pytest-benchmark's open(path, 'wb'): never overwrite
         from pytest_benchmark.utils import safe_dumps
 
-        from paritybench.files import new_path, write_new
+        from paritybench.store.files import new_path, write_new
         stamp = time.strftime("%Y%m%dT%H%M%S")
         where = f"cpu{s['threads']}" if "cpu" in s["devices"] else "gpu"  # a GPU-only run is not a CPU baseline
         target = path or new_path(s["results_dir"], f"bench-{s['profile']}-{where}-{stamp}")
@@ -586,7 +586,8 @@ def _answer_last(tr) -> None:
     if "written" not in _SETTINGS:
         tr.write_line(f"JSON: not written ({_SETTINGS.get('write_error', 'no result file for this run')})")
         return
-    from paritybench import answer, resultfile
+    from paritybench.analyses import answer
+    from paritybench.store import resultfile
     try:
         lines = answer.lines(answer.answer(resultfile.load(_SETTINGS["written"], "run")))
     except ValueError as e:

@@ -28,7 +28,7 @@ def in_profile(profile: str, test: str, params: dict) -> bool:
 
 @pytest.fixture(scope="module")
 def baseline() -> Path:
-    from paritybench.report import baseline_path
+    from paritybench.report.docs import baseline_path
     try:
         return baseline_path(ROOT)
     except ValueError:

@@ -21,8 +21,8 @@ from statistics import median
 
 from impls.registry import DEVICE_ONLY  # framework-free, as impls.spec
 from impls.spec import OPS  # noqa: F401 - the op cases' building blocks (framework-free)
-from paritybench.resultfile import process_info  # noqa: F401 - the replicas' fields, shared with `paritybench ab`
-from paritybench.stats import median_ci
+from paritybench.store.resultfile import process_info  # noqa: F401 - the replicas' fields, shared with `paritybench ab`
+from paritybench.gate.stats import median_ci
 
 PROFILES = ("quick", "default", "full")  # quick: the headline answer in < 60 s (n 1e3 and 1e6, sgd, f32)
 DEVICES = ("cpu", "gpu")

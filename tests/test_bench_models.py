@@ -18,7 +18,9 @@ sys.path.insert(0, str(ROOT))  # bench/ is a package of the repository, not of t
 from bench import timing  # noqa: E402
 from bench.timing import Case, ModelCase  # noqa: E402
 from impls.models import sparse_parity  # noqa: E402
-from paritybench import answer, compare, model_results, resultfile  # noqa: E402
+from paritybench.analyses import answer, model_results  # noqa: E402
+from paritybench.gate import compare  # noqa: E402
+from paritybench.store import resultfile  # noqa: E402
 
 RUN = ROOT / "tests" / "data" / "run_synthetic.json"
 PAPER, MATMUL = timing.SPARSE_PARITY_PAPER, timing.SPARSE_PARITY_MATMUL

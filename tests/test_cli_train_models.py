@@ -8,7 +8,7 @@ import re
 import pytest
 
 from impls import models
-from paritybench import cmd_train
+from paritybench.commands import train as cmd_train
 from paritybench.cli import main
 
 SMALL = ["--model", "sparse-parity", "--n-bits", "10", "--k", "2", "--width", "64", "--eval-every", "20"]

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import cli, compare, render, resultfile
+from paritybench import cli
+from paritybench.gate import compare
+from paritybench.text import tables as render
+from paritybench.store import resultfile
 
 DATA = Path(__file__).parent / "data"
 RUN = DATA / "run_synthetic.json"
@@ -569,7 +572,7 @@ def test_the_shared_measurement_of_jax_0_10_is_called_slower_not_faster(capsys):
 
 # ------------------------------------------------------------------ resolution (issue #31)
 
-from paritybench import verdict as V  # noqa: E402
+from paritybench.gate import rules as V  # noqa: E402
 
 
 def _procs(rng, center: float, n_proc: int = 4, rounds: int = 12, sd_proc: float = 0.003, sd_round: float = 0.01):

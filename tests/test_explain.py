@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from paritybench import cli, compare, explain, resultfile
+from paritybench import cli
+from paritybench.gate import compare
+from paritybench.analyses import explain
+from paritybench.store import resultfile
 
 N = 1_000_000
 

@@ -41,7 +41,8 @@ def bench_run(out: Path, name: str, plant: str | None, select: str | None) -> Pa
 
 def gate(old: Path, new: Path) -> dict:
     """The gate's verdicts and the floor_ratio drift of n >= 1e5 cases (``report.pair_figures``)."""
-    from paritybench import report, resultfile
+    from paritybench.report import docs as report
+    from paritybench.store import resultfile
     f = report.pair_figures(resultfile.load(str(old), "old"), resultfile.load(str(new), "new"))
     return {"old": old.name, "new": new.name, "slower": sorted(f["slower"]),
             "faster": sorted(f["faster"]), "cases": f["cases"], "basis": f["basis"],

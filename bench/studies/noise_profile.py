@@ -24,7 +24,8 @@ def main(argv=None) -> int:
     ap = study.parser(__doc__, "noise-profile")
     ap.add_argument("runs", nargs="+", metavar="RUN.json", help="A/A runs of one machine kind (>= 2)")
     a = ap.parse_args(argv)
-    from paritybench import resultfile, verdict
+    from paritybench.store import resultfile
+    from paritybench.gate import rules as verdict
     if len(a.runs) < 2:
         ap.error(f"runs: got {len(a.runs)}; allowed: at least 2 result files")
     out = study.out_path(a.out, "noise-profile")

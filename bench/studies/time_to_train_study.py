@@ -83,8 +83,8 @@ def main(argv=None) -> int:
         ap.error(f"argument --steps: got {min(steps)}; allowed: at least 2 (a first call and the steps after it)")
     out = study.out_path(args.out, "time-to-train-study")
     from bench import frameworks, startup
-    from paritybench import resultfile
-    from paritybench import time_to_train as ttt
+    from paritybench.store import resultfile
+    from paritybench.analyses import time_to_train as ttt
     frameworks.pin_threads(1)
     tmp = Path(tempfile.mkdtemp(prefix="ttt-study-"))
     t0 = time.time()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 from .answer import central
-from .resultfile import Case, Run
+from ..store.resultfile import Case, Run
 
 STARTS = ("cold", "warm")
 ERROR_LIMIT = 0.10  # the model's error against a whole run beyond which the docs say why (issue #21)
@@ -166,7 +166,7 @@ def _s(x: float) -> str:
 
 def lines(tt: dict) -> list[str]:
     """The time-to-train lines of the answer block (at most 5)."""
-    from .render import power10
+    from ..text.tables import power10
     where = f"{tt['device']} n={power10(tt['n'])}, {tt['steps']:,} steps"
     if "lacks" in tt:
         return [f"  time to train ({where}): not in this file: {tt['lacks']}"]

@@ -16,10 +16,10 @@ The seed's figures never read these cases: its own are kinds throughput, agreeme
 """
 from __future__ import annotations
 
-from . import stats
+from ..gate import stats
 from .answer import _fastest, _rounds, central
-from .render import Column, Table, pct, times, us
-from .resultfile import Case, Run
+from ..text.tables import Column, Table, pct, times, us
+from ..store.resultfile import Case, Run
 
 KINDS = ("model-throughput", "model-agreement", "time-to-solve")
 

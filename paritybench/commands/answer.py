@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import math
 
-from . import answer, resultfile
+from ..analyses import answer
+from ..store import resultfile
 
 
 def add_parser(sub) -> None:

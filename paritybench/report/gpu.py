@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import resultfile
-from .files import newest_json
-from .render import power10, us
-from .resultfile import Run
+from ..store import resultfile
+from ..store.files import newest_json
+from ..text.tables import power10, us
+from ..store.resultfile import Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _x(r) -> str:

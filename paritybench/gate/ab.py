@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from statistics import median
 
-from . import resultfile
+from ..store import resultfile
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONTROL = "(test_step and reference-numpy)"  # numpy's steps: their paired floor rounds are the drift control
 DEFAULT_SELECTION = "test_step or test_floor"  # the throughput matrix: steps and floors
 PROCESS_TIMEOUT = 3600.0  # seconds one side's process may take

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import report, resultfile
+from ..report import docs as report
+from ..store import resultfile
 
 
 def add_parser(sub) -> None:
@@ -58,8 +59,8 @@ def run(args) -> int:
 
 
 def _page(args) -> int:
-    from . import html_report
-    from .files import check_new, write_new
+    from ..render import page as html_report
+    from ..store.files import check_new, write_new
 
     if not args.out:
         raise ValueError("out: got nothing; allowed: --out PAGE.html with RUN.json [BASELINE.json]")

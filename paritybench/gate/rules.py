@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from . import stats
-from .resultfile import Case, Run, flatten
+from ..store.resultfile import Case, Run, flatten
 
 ALPHA = 0.001       # per case, both directions: <= 1 false verdict per 1,000 case-comparisons by design
                     # (the default matrix's ~70 gated cases: about 1 run in 14 with one false verdict)
@@ -460,7 +460,7 @@ def find_profile(run: Run, root=None) -> dict | None:
     import json
     from pathlib import Path
     from types import SimpleNamespace
-    root = Path(root) if root else Path(__file__).resolve().parents[1] / "results"
+    root = Path(root) if root else Path(__file__).resolve().parents[2] / "results"
     for p in sorted(root.glob(PROFILE_GLOB), reverse=True):
         try:
             doc = json.loads(p.read_text())

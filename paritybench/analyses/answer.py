@@ -21,9 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 from statistics import median
 
-from . import stats
-from .render import power10, us
-from .resultfile import Case, Run
+from ..gate import stats
+from ..text.tables import power10, us
+from ..store.resultfile import Case, Run
 
 
 def band(n: int) -> str:

@@ -14,8 +14,10 @@ import argparse
 import os
 import sys
 
-from . import compare, render, resultfile
-from . import verdict as V
+from ..gate import compare
+from ..text import tables as render
+from ..store import resultfile
+from ..gate import rules as V
 
 
 def add_parser(sub) -> None:

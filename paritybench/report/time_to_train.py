@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import time_to_train as ttt
-from .files import newest_study
-from .render import power10, us
-from .resultfile import Run
+from ..analyses import time_to_train as ttt
+from ..store.files import newest_study
+from ..text.tables import power10, us
+from ..store.resultfile import Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _newest(pattern: str, module: str) -> tuple[Path, dict, dict] | str:

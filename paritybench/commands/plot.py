@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from . import resultfile
+from ..store import resultfile
 
 PICTURES = ("throughput", "scaling", "time-to-train", "seed", "landscape", "convergence")
 FROM_RUN = {"throughput": "throughput", "scaling": "scaling", "time-to-train": "time_to_train_figure"}  # name -> plot function
@@ -78,7 +78,7 @@ def run(args) -> int:
 
 
 def _draw(args, run_, out: Path, t0: float) -> int:
-    from . import plot  # matplotlib is imported only once the input is known to be good
+    from ..render import plot  # matplotlib is imported only once the input is known to be good
 
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from .resultfile import Run  # noqa: E402
+from ..store.resultfile import Run  # noqa: E402
 
 COLORS = {"reference": "0.35", "torch": "#d95f02", "jax": "#1b6ec2"}
 MARKERS = {"numpy": "s", "eager": "o", "compiled": "^", "graphed": "D", "jit": "o", "scan": "^"}
@@ -283,7 +283,7 @@ def time_to_train_figure(run: Run) -> plt.Figure | None:
     (``paritybench.time_to_train``); where the fastest variant changes, a marker (filled warm,
     hollow cold) at the crossover; the seed's run (100 steps) a grey line. None if the run has no
     startup case with a throughput step beside it."""
-    from . import time_to_train as ttt
+    from ..analyses import time_to_train as ttt
 
     ents = [e for e in ttt.entries(run) if e["device"] == "cpu" and e["dtype"] == "float32"] or ttt.entries(run)
     if not ents:

@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from statistics import median
 
-from . import verdict as V
-from .render import Column, Table, pct, seconds, short, si, times
-from .resultfile import Case, Run
+from . import rules as V
+from ..text.tables import Column, Table, pct, seconds, short, si, times
+from ..store.resultfile import Case, Run
 from impls.spec import OPS  # the step's building blocks, in the order of the op tables
 
 STEP_KINDS = ("throughput", "tuned", "model-throughput")  # training steps; the tuned tier and the models' (paritybench/model_results.py) gated like the default
@@ -160,7 +160,7 @@ def op_tables(run: Run) -> list[Table]:
 
 
 def run_tables(run: Run, baseline: str | None = None) -> list[Table]:
-    from .model_results import tables as model_tables  # the models beside the seed (impls/models)
+    from ..analyses.model_results import tables as model_tables  # the models beside the seed (impls/models)
     tables = (throughput_tables(run, baseline) + throughput_tables(run, kind="tuned") + op_tables(run)
               + agreement_tables(run) + model_tables(run))
     other = [c for c in run.cases.values() if c.kind == "other"]

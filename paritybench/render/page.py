@@ -17,8 +17,10 @@ import io
 import json
 from pathlib import Path
 
-from . import answer, compare, render
-from .resultfile import Run
+from ..analyses import answer
+from ..gate import compare
+from ..text import tables as render
+from ..store.resultfile import Run
 
 STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#111}
 h1{font-size:1.35em;margin:.2em 0}h2{font-size:1.12em;margin-top:1.4em;border-bottom:1px solid #ccc}
@@ -94,7 +96,7 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
                if d.only_old or d.only_new else "") + "</p>",
             f'<p class="note">{html.escape(d.basis)}</p>']
     if pictures and given:
-        from . import report_figures
+        from . import figures as report_figures
         fig = report_figures.gate_cases(baseline, run, d.rows, GATE_PLOTS)
         if fig is not None:
             out.append(_figure(fig, "fig-gate", "paired ratios of the slower and faster cases",
@@ -114,7 +116,7 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
 def _time_to_train(run: Run):
     """(figure, caption): cold and warm starts from the run's startup cases (plot.time_to_train_figure,
     paritybench/time_to_train.py); a file without them: its compile seconds + S x step."""
-    from . import plot, report_figures
+    from . import plot, figures as report_figures
     fig = plot.time_to_train_figure(run)
     if fig is not None:
         fig.suptitle("")  # the caption says it, and the page's title names the file
@@ -128,7 +130,7 @@ def _time_to_train(run: Run):
 
 
 def _figures(run: Run, ans: dict) -> str:
-    from . import report_figures as F
+    from . import figures as F
     ttt, ttt_caption = _time_to_train(run)
     specs = (
         (lambda r: ttt, "fig-time-to-train", "time to train against steps", ttt_caption),

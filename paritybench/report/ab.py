@@ -16,11 +16,11 @@ import json
 import math
 from pathlib import Path
 
-from . import resultfile
-from .render import short
-from .resultfile import Run
+from ..store import resultfile
+from ..text.tables import short
+from ..store.resultfile import Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dirs(pattern: str) -> list[Path]:
@@ -73,7 +73,7 @@ def _side(r: Run) -> str:
 
 
 def block_ab_runs(run: Run) -> str:
-    from . import compare
+    from ..gate import compare
     dirs = [d for d in _dirs("ab-*") if (d / "a.json").is_file() and (d / "b.json").is_file()]
     if not dirs:
         return "no committed results/ab-*/ (paritybench ab)\n"
@@ -119,8 +119,8 @@ def block_ab_runs(run: Run) -> str:
 
 def _as_if_changed(a: Run, b: Run) -> list:
     """Verdicts of every torch and jax step and floor of B against A on the absolute/control basis."""
-    from . import compare
-    from . import verdict as V
+    from ..gate import compare
+    from ..gate import rules as V
     affected = {"torch", "jax"}
     return [compare.judge_changed(a.cases[k], n, a, b, V.Rules(), affected)[0] for k, n in b.cases.items()
             if n.kind in ("throughput", "floor") and n.get("backend") in affected and k in a.cases]
@@ -148,8 +148,8 @@ def block_jax_sin_probe(run: Run) -> str:
 def block_gate_study(run: Run) -> str:
     """The committed gate studies' A/A pairs and planted runs, judged by today's gate, each pair with
     its resolution summary."""
-    from . import report
-    from . import verdict as V
+    from . import docs as report
+    from ..gate import rules as V
     dirs = report.study_dirs()
     if not dirs:
         return "no committed gate study (results/gate-study-*/)\n"

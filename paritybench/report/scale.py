@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .files import newest_study
-from .render import power10, us
-from .resultfile import Run
+from ..store.files import newest_study
+from ..text.tables import power10, us
+from ..store.resultfile import Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def block_scale_study(run: Run) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 
-from . import explain, resultfile
-from .render import render
+from ..analyses import explain
+from ..store import resultfile
+from ..text.tables import render
 
 
 def add_parser(sub) -> None:

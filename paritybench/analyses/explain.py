@@ -23,8 +23,8 @@ best; the tuned tier is compared in lines of its own ("best of each framework, a
 from __future__ import annotations
 
 from .answer import _central
-from .render import Column, Table, power10, times
-from .resultfile import Case, Run
+from ..text.tables import Column, Table, power10, times
+from ..store.resultfile import Case, Run
 
 PARTS = ("read", "sin+cos", "rest", "other")
 GOAL_RATIO = 3.0  # the best JAX CPU variant within 3x of torch's best (issue #13)

@@ -17,12 +17,13 @@ import re
 from pathlib import Path
 from statistics import median
 
-from . import report_ab, report_gap, report_gpu, report_models, report_scale, report_ttt, resultfile
-from .files import newest_study
-from .render import power10, us
-from .resultfile import Case, Run
+from . import ab as report_ab, gap as report_gap, gpu as report_gpu, sparse_parity as report_models, scale as report_scale, time_to_train as report_ttt
+from ..store import resultfile
+from ..store.files import newest_study
+from ..text.tables import power10, us
+from ..store.resultfile import Case, Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ("README.md", "results/README.md", "docs/compare.md", "docs/agreement.md", "docs/answer.md",
         "docs/numerics.md", "docs/gap.md", "docs/scale.md", "docs/gpu.md", "docs/time-to-train.md",
         "docs/sparse-parity.md")
@@ -147,7 +148,7 @@ def block_spread(run: Run) -> str:
 
 def block_memory(run: Run) -> str:
     """Peak memory of the fastest variant of each framework per n (float32, sgd, E = 1, cpu)."""
-    from .verdict import memory_bytes
+    from ..gate.rules import memory_bytes
     out = ["| n | torch best: RSS added | jax best: RSS added | jax best: XLA compiled peak |", "|---|---|---|---|"]
     mb = lambda v: "-" if v is None else f"{v / 1e6:.1f} MB" if v >= 1e6 else f"{v / 1e3:.0f} kB"  # noqa: E731
     for n in sorted({c.get("n") for c in _tp(run) if c.get("E") == 1 and c.get("dtype") == "float32"}):
@@ -254,7 +255,8 @@ def block_tools(run: Run) -> str:
 
 
 def block_compare_example(run: Run) -> str:
-    from . import compare, render
+    from ..gate import compare
+    from ..text import tables as render
     t = next((t for t in compare.throughput_tables(run, "jax-scan")
               if t.title == "n=1000000 E=1 sgd float32 cpu"), None)
     return (render.render([t], "markdown") + "\n") if t else "no n = 1e6 sgd case in the baseline\n"
@@ -268,7 +270,7 @@ def study_dirs(root: Path = ROOT) -> list[Path]:
 def pair_figures(a: Run, b: Run) -> dict:
     """Run ``a`` against run ``b`` by today's gate: its verdicts, the largest change, and the
     floor_ratio drift |log(new/old)| of throughput cases with n >= 1e5 (median, max, count)."""
-    from . import compare
+    from ..gate import compare
 
     diff = compare.compare_runs(a, b)
     drift = [abs(math.log(b.cases[k].get("floor_ratio") / a.cases[k].get("floor_ratio")))

@@ -19,10 +19,10 @@ from statistics import median
 
 import numpy as np
 
-from . import verdict
+from ..gate import rules as verdict
 from .plot import LINESTYLE, MARKERS, _color, _variant_lines, plt
-from .render import power10, short
-from .resultfile import Case, Run
+from ..text.tables import power10, short
+from ..store.resultfile import Case, Run
 
 OUTCOME_COLORS = {"solved": "#7fc97f", "stuck": "#c9c9c9", "wandering": "#fdc086", "diverged": "#f0027f"}
 

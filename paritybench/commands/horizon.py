@@ -12,8 +12,8 @@ from impls import horizon as hz
 from impls import registry
 from impls.spec import DTYPES, canonical_device
 
-from .cmd_train import _number
-from .files import check_new, write_new
+from .train import _number
+from ..store.files import check_new, write_new
 
 
 def add_parser(sub) -> None:

@@ -29,9 +29,9 @@ import numpy as np
 
 from impls.models.outcome import signed_rank
 
-from .files import newest_study
+from ..store.files import newest_study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PATTERN, MODULE = "sparse-parity-study-*.json", "bench.studies.sparse_parity_study"
 PNG = ROOT / "docs" / "img" / "sparse-parity.png"
 MOVED = 1.5         # a progress measure has moved: 1.5x its value at step 0
@@ -359,7 +359,7 @@ BLOCKS = {"sp-recipe": block_recipe, "sp-scaling": block_scaling, "sp-jump": blo
 def figure(doc: dict):
     """2 x 2: steps-to-solve vs n; the jump's accuracy and loss; its secret/rest ratios (log);
     its ||W1_t - W1_0|| / ||W1_0|| beside what weight decay alone gives. A matplotlib Figure."""
-    from .plot import COLORS, plt  # matplotlib only where a picture is drawn
+    from ..render.plot import COLORS, plt  # matplotlib only where a picture is drawn
     bs = backends(doc)
     fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
     ax = axes[0][0]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import compare, explain
-from .files import newest_study
-from .render import power10, render, us
-from .resultfile import Run
+from ..gate import compare
+from ..analyses import explain
+from ..store.files import newest_study
+from ..text.tables import power10, render, us
+from ..store.resultfile import Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def block_gap_ops(run: Run) -> str:

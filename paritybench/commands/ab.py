@@ -7,9 +7,11 @@ anything is timed), 130 = interrupted (the processes' JSONs so far stay under OU
 """
 from __future__ import annotations
 
-from . import ab, compare, render, resultfile
-from . import verdict as V
-from .cmd_compare import _alpha, _emit, _fraction, resolution_lines
+from ..gate import ab, compare
+from ..text import tables as render
+from ..store import resultfile
+from ..gate import rules as V
+from .compare import _alpha, _emit, _fraction, resolution_lines
 
 PROFILES = ("quick", "default", "full")
 

@@ -31,7 +31,7 @@ from impls import methods, metrics, models, registry
 from impls.outcome import classify, horizon, part_tol
 from impls.spec import DTYPES, LOSSES, OPTIMIZERS, Problem, Recipe, canonical_device, invalid
 
-from .files import check_new, write_new
+from ..store.files import check_new, write_new
 
 
 SEED_ONLY = {  # dest -> default: the seed's own options (absent from args unless given)
