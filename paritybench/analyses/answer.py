@@ -19,36 +19,15 @@ the fastest step against its roofline, the agreement runs and the time to solve,
 from __future__ import annotations
 
 from pathlib import Path
-from statistics import median
 
 from ..gate import stats
 from ..text.tables import power10, us
 from ..store.resultfile import Case, Run
+from .per_step import _central, _fastest, _rounds
 
 
 def band(n: int) -> str:
     return "overhead-bound" if n <= 10_000 else "throughput-bound" if n >= 1_000_000 else "middle"
-
-
-def _rounds(c: Case) -> list[list[float]]:
-    groups = c.get("process_round_seconds")
-    if isinstance(groups, list) and groups:
-        return groups
-    one = c.get("round_seconds")
-    return [one] if isinstance(one, list) and one else [[c.seconds]]
-
-
-def central(c: Case) -> float:
-    """Seconds per step: the median of the processes' medians (one process: its median)."""
-    return median(median(g) for g in _rounds(c))
-
-
-_central = central  # paritybench/explain.py's name for it
-
-
-def _fastest(cases: list[Case], backend: str) -> Case | None:
-    rows = [c for c in cases if c.get("backend") == backend]
-    return min(rows, key=_central) if rows else None
 
 
 def answer(run: Run, n: int | None = None, steps: int | None = None) -> dict:

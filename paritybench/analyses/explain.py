@@ -22,7 +22,7 @@ best; the tuned tier is compared in lines of its own ("best of each framework, a
 """
 from __future__ import annotations
 
-from .answer import _central
+from .per_step import _central
 from ..text.tables import Column, Table, power10, times
 from ..store.resultfile import Case, Run
 
@@ -52,7 +52,7 @@ def _ops(run: Run) -> dict:
 
 
 def seconds(c: Case) -> float:
-    """A step's seconds: the median of its processes' medians (``answer._central``)."""
+    """A step's seconds: the median of its processes' medians (``per_step.central``)."""
     return _central(c)
 
 

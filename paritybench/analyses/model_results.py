@@ -17,7 +17,7 @@ The seed's figures never read these cases: its own are kinds throughput, agreeme
 from __future__ import annotations
 
 from ..gate import stats
-from .answer import _fastest, _rounds, central
+from .per_step import _fastest, _rounds, central
 from ..text.tables import Column, Table, pct, times, us
 from ..store.resultfile import Case, Run
 

@@ -9,7 +9,7 @@ Inputs, from one result file:
                  of S0 steps, ``run_seconds`` = import + data + prepare + S0 steps (compiling) +
                  trajectory, cold (empty compile caches) and warm (the caches the cold run filled)
   throughput     the same backend, variant, device, dtype and n (sgd, E = 1): ``step`` = the median
-                 of its processes' median seconds per step (``answer.central``)
+                 of its processes' median seconds per step (``per_step.central``)
 Model, per start (cold, warm):
   startup = run_seconds - S0 x step        what a run costs beyond its steady steps
   T(S)    = startup + S x step             so T(S0) is the measured run by construction
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from .answer import central
+from .per_step import central
 from ..store.resultfile import Case, Run
 
 STARTS = ("cold", "warm")
