@@ -572,6 +572,7 @@ def test_the_shared_measurement_of_jax_0_10_is_called_slower_not_faster(capsys):
 
 # ------------------------------------------------------------------ resolution (issue #31)
 
+from paritybench.gate import noise  # noqa: E402
 from paritybench.gate import rules as V  # noqa: E402
 
 
@@ -674,13 +675,13 @@ def test_a_low_noise_5_percent_change_is_caught_through_the_cli_with_a_noise_pro
 
 def test_a_noise_profile_is_built_from_runs_and_found_only_for_its_machine_kind(tmp_path):
     runs = [resultfile.load(RUN, "a"), resultfile.load(RUN, "b")]
-    prof = V.build_profile(runs)
+    prof = noise.build_profile(runs)
     e = prof["cases"][SLOW_CASE]
-    assert e["runs"] == 2 and e["df_process"] == 6 and e["sd_run"] == V.MIN_RUN_SD  # the same file twice
+    assert e["runs"] == 2 and e["df_process"] == 6 and e["sd_run"] == noise.MIN_RUN_SD  # the same file twice
     (tmp_path / "noise-profile-20260101T000000.json").write_text(json.dumps(prof))
-    assert V.find_profile(runs[0], tmp_path)["path"].endswith("noise-profile-20260101T000000.json")
+    assert noise.find_profile(runs[0], tmp_path)["path"].endswith("noise-profile-20260101T000000.json")
     other = resultfile.load(write(tmp_path, other_cpu(doc(), ("numeric", "cpu_model"), "Intel Xeon"), "o.json"), "o")
-    assert V.find_profile(other, tmp_path) is None
+    assert noise.find_profile(other, tmp_path) is None
 
 
 def test_the_pytest_process_offset_can_be_blocked_apart():

@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     ap.add_argument("runs", nargs="+", metavar="RUN.json", help="A/A runs of one machine kind (>= 2)")
     a = ap.parse_args(argv)
     from paritybench.store import resultfile
-    from paritybench.gate import rules as verdict
+    from paritybench.gate import noise as verdict  # the noise profiles (were verdict.py's)
     if len(a.runs) < 2:
         ap.error(f"runs: got {len(a.runs)}; allowed: at least 2 result files")
     out = study.out_path(a.out, "noise-profile")

@@ -224,7 +224,7 @@ def figures(d: Path, cv_dirs=(), profile=None) -> dict:
     ``profile``: the noise profile for the separate-run pairs (default: the committed one)."""
     from paritybench.gate import compare
     from paritybench.store import resultfile
-    from paritybench.gate import rules as V
+    from paritybench.gate import noise as V  # the noise profiles (were verdict.py's)
     metas = {p.name[:-len(".meta.json")]: json.loads(p.read_text()) for p in sorted(d.glob("*.meta.json"))}
     runs = {n: resultfile.load(d / f"{n}.json", "run") for n in metas if (d / f"{n}.json").is_file()}
     cond = lambda m: "hog" if m.get("hog") else "quiet"
@@ -377,7 +377,7 @@ def main(argv=None) -> int:
         return 0
     d = Path(args.dir)
     from paritybench.store import resultfile
-    from paritybench.gate import rules as V
+    from paritybench.gate import noise as V  # the noise profiles (were verdict.py's)
     first = sorted(d.glob("*.json"))
     profile = V.find_profile(resultfile.load(next(p for p in first if ".meta" not in p.name and "study-" not in p.name), "run"))
     f = figures(d, args.cv, profile)

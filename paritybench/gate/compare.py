@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from statistics import median
 
-from . import rules as V
+from . import machines as M, noise as N, rules as V
 from ..text.tables import Column, Table, pct, seconds, short, si, times
 from ..store.resultfile import Case, Run
 from impls.spec import OPS  # the step's building blocks, in the order of the op tables
@@ -311,25 +311,25 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
                  across_machines: bool = False, profile="auto", same_run: bool | None = None,
                  first_apart: bool | None = None) -> Diff:
     """Old against new, cases matched by fullname (ignoring the device with ``across_devices``);
-    ValueError when the two share no case. Different hardware (``V.HARDWARE_FIELDS``, or devices):
+    ValueError when the two share no case. Different hardware (``M.HARDWARE_FIELDS``, or devices):
     no timing verdict unless ``across_machines``. Same hardware, other software: the changed
     frameworks' cases on absolute times over a drift control (``drift_control``).
     ``profile``: a noise profile (dict), None, or "auto" (the newest committed one of this machine
-    kind, ``verdict.find_profile``). ``same_run``: both sides timed interleaved in one run (no
+    kind, ``noise.find_profile``). ``same_run``: both sides timed interleaved in one run (no
     run-to-run term); None: so when both files come from one ``paritybench ab``. ``first_apart``:
     each side's first process is the pytest process, the others replicas, and its offset is a block
     of its own (``verdict.noise``); None: not (the study found no gain: docs/compare.md)."""
-    keys = V.key_differences(old, new)
-    hardware = V.hardware_differences(old, new) + (["device: matched across devices"] if across_devices else [])
-    software = {} if hardware else V.changed_software(old, new)
+    keys = M.key_differences(old, new)
+    hardware = M.hardware_differences(old, new) + (["device: matched across devices"] if across_devices else [])
+    software = {} if hardware else M.changed_software(old, new)
     if profile == "auto":
-        profile = None if hardware else V.find_profile(new)
+        profile = None if hardware else N.find_profile(new)
     if same_run is None:
-        same_run = V.same_ab_run(old, new)
+        same_run = N.same_ab_run(old, new)
     if first_apart is None:  # measured, not taken: docs/compare.md, "The resolution, measured"
         first_apart = False
     ctx = {"hardware": hardware, "across_machines": across_machines, "across_devices": across_devices,
-           "affected": V.affected_backends(software), "same": not keys and not across_devices,
+           "affected": M.affected_backends(software), "same": not keys and not across_devices,
            "profile": profile, "same_run": same_run, "first_apart": first_apart}
     verdicts = not hardware or across_machines
     old, new = _rekey(old, across_devices), _rekey(new, across_devices)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from . import stats
-from ..store.resultfile import Case, Run, flatten
+from ..store.resultfile import Case
 
 ALPHA = 0.001       # per case, both directions: <= 1 false verdict per 1,000 case-comparisons by design
                     # (the default matrix's ~70 gated cases: about 1 run in 14 with one false verdict)
@@ -54,24 +54,6 @@ MEMORY_MIN_BYTES = 8 << 20  # a memory change smaller than 8 MiB is not judged (
 MEMORY_MIN_EFFECT = 0.20  # memory: the smallest change that counts
 PROCESS_ALPHA = 0.05  # the process medians' exact test (memory; information for time)
 MIN_PROCESSES = 3   # fewer processes on a side: the exact process test is left out (3 vs 3 reaches 0.1 at best)
-
-# The machine (machine_info paths): when any differs, two runs are different hardware and no timing
-# verdict is drawn unless asked (``--across-machines``): no time, and not even a step/floor ratio,
-# travels between CPUs (docs/compare.md, "Across hardware").
-HARDWARE_FIELDS = ("numeric.cpu_model", "numeric.isa", "numeric.numpy_simd.found", "numeric.torch.cpu_capability",
-                   "numeric.torch.threads", "numeric.jax.xla_cpu_max_isa", "numeric.thread_env",
-                   "threads.set", "cpu.brand_raw", "devices")
-# The software, by what it can change: a package name -> its machine_info paths. When only these
-# differ, verdicts stay: that is the upgrade question ("did jax 0.10 make this slower here?").
-SOFTWARE_FIELDS = {"torch": ("numeric.torch.version", "torch"),
-                   "jax": ("numeric.jax.version", "jax", "jaxlib", "optax"),
-                   "numpy": ("numpy", "numeric.numpy_blas"),
-                   "libc": ("numeric.libc",), "malloc": ("malloc.mode",)}
-# Which backends' timings a package can move (libc and malloc: every backend's).
-AFFECTS = {"torch": ("torch",), "jax": ("jax",), "numpy": ("reference",),
-           "libc": ("reference", "torch", "jax"), "malloc": ("reference", "torch", "jax")}
-KEY_FIELDS = HARDWARE_FIELDS + tuple(f for fs in SOFTWARE_FIELDS.values() for f in fs)
-
 
 @dataclass(frozen=True)
 class Rules:
@@ -122,46 +104,6 @@ class Verdict:
     @property
     def threshold(self) -> float | None:
         return self.noise.threshold if self.noise else None
-
-
-def key_differences(old: Run, new: Run, fields: tuple[str, ...] = KEY_FIELDS) -> list[str]:
-    """'field: old -> new' for each of ``fields`` that differs (absent in both: not listed)."""
-    a, b = flatten(old.machine_info), flatten(new.machine_info)
-
-    def pick(flat: dict, key: str):
-        hits = {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
-        return None if not hits else (hits[key] if key in hits else tuple(sorted(hits.items())))
-
-    out = []
-    for k in fields:
-        va, vb = pick(a, k), pick(b, k)
-        if va != vb:
-            out.append(f"{k}: {_brief(va)} -> {_brief(vb)}")
-    return out
-
-
-def hardware_differences(old: Run, new: Run) -> list[str]:
-    """The HARDWARE_FIELDS that differ: non-empty means no timing verdict by default."""
-    return key_differences(old, new, HARDWARE_FIELDS)
-
-
-def changed_software(old: Run, new: Run) -> dict[str, list[str]]:
-    """{package: its differing fields} for each SOFTWARE_FIELDS package whose fields differ."""
-    return {pkg: d for pkg, fields in SOFTWARE_FIELDS.items() if (d := key_differences(old, new, fields))}
-
-
-def affected_backends(changed) -> set[str]:
-    """The backends whose timings the changed packages can move (AFFECTS)."""
-    return {b for pkg in changed for b in AFFECTS[pkg]}
-
-
-def _brief(v) -> str:
-    if v is None:
-        return "(absent)"
-    if isinstance(v, tuple):  # a flattened list/dict
-        text = ",".join(str(x[1]) for x in v)
-        return text if len(text) <= 40 else text[:37] + "..."
-    return str(v)
 
 
 def samples(c: Case, basis: str) -> list[list[float]] | None:
@@ -399,81 +341,3 @@ def _short_outcome(o) -> str:
     if isinstance(o, list):
         return f"{sum(v == 'solved' for v in o)}/{len(o)} solved"
     return str(o)
-
-
-# ---------------------------------------------------------------- noise profiles
-
-PROFILE_GLOB = "noise-profile-*.json"  # results/: bench/studies/noise_profile.py writes them
-MIN_RUN_SD = 0.005  # a profile's run-to-run sd is at least this (its estimate from a few runs can be 0)
-
-
-def profile_entry(runs: list[list[list[float]]], first_apart: bool = False) -> dict | None:
-    """A case's noise from several runs of one commit, each a list of processes' rounds (seconds or
-    ratios): the pooled between-process sd of the log process medians within runs, and the
-    run-to-run sd of the runs' means beyond what the processes explain (moment estimate with R - 1
-    degrees of freedom; below MIN_RUN_SD, MIN_RUN_SD taken as known: df_run None). ``first_apart``:
-    with >= 3 processes a run, its first (the pytest process) is left out, as ``noise`` blocks its
-    offset. None with fewer than 2 runs."""
-    runs = [[[math.log(v) for v in p] for p in r] for r in runs if r]
-    if len(runs) < 2:
-        return None
-    mean = lambda g: sum(g) / len(g)
-    meds = [[median(p) for p in r] for r in runs]
-    if first_apart and min(len(m) for m in meds) >= 3:
-        meds = [m[1:] for m in meds]  # the replicas: the pytest process's offset is judged apart
-    vp, dfp = _pooled_var([m for m in meds if len(m) > 1], mean)
-    means = [mean(m) for m in meds]
-    vr = sum((x - mean(means)) ** 2 for x in means) / (len(means) - 1)
-    inv_p = mean([1 / len(m) for m in meds])
-    est = math.sqrt(max(0.0, vr - vp * inv_p))
-    # below the floor the floor is an assumption, not an estimate: it carries no degrees of freedom' doubt
-    sd_run, df_run = (est, len(runs) - 1) if est > MIN_RUN_SD else (MIN_RUN_SD, None)
-    return {"runs": len(runs), "processes": [len(m) for m in meds], "sd_process": math.sqrt(vp),
-            "df_process": dfp, "sd_run": sd_run, "df_run": df_run, "sd_run_estimate": est,
-            "sd_run_means": math.sqrt(vr)}
-
-
-def build_profile(runs: list[Run]) -> dict:
-    """A noise profile from several A/A runs of one machine kind: every gated case's
-    ``profile_entry`` on the paired basis, and the first run's machine_info (its hardware fields
-    decide where the profile applies). ValueError if the runs' hardware differs."""
-    for r in runs[1:]:
-        diff = hardware_differences(runs[0], r)
-        if diff:
-            raise ValueError(f"runs: got {r.path} on other hardware than {runs[0].path} ({diff[0]}); "
-                             "allowed: runs of one machine kind")
-    cases = {}
-    for k in runs[0].cases:
-        got = [samples(r.cases[k], "paired") for r in runs if k in r.cases]
-        got = [g for g in got if g]
-        if runs[0].cases[k].kind in ("throughput", "tuned", "op") and len(got) >= 2:
-            e = profile_entry(got)
-            if e:
-                cases[k] = e
-    return {"kind": "noise-profile", "machine_info": runs[0].machine_info, "runs": [str(r.path) for r in runs],
-            "cases": cases}
-
-
-def find_profile(run: Run, root=None) -> dict | None:
-    """The newest results/noise-profile-*.json whose hardware fields match ``run``'s (by name), with
-    its ``path``; None where none does."""
-    import json
-    from pathlib import Path
-    from types import SimpleNamespace
-    root = Path(root) if root else Path(__file__).resolve().parents[2] / "results"
-    for p in sorted(root.glob(PROFILE_GLOB), reverse=True):
-        try:
-            doc = json.loads(p.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(doc, dict) and isinstance(doc.get("cases"), dict) and \
-                not hardware_differences(SimpleNamespace(machine_info=doc.get("machine_info") or {}), run):
-            return {**doc, "path": f"{root.name}/{p.name}"}
-    return None
-
-
-def same_ab_run(a: Run, b: Run) -> bool:
-    """Whether ``a`` and ``b`` are the two sides of one ``paritybench ab`` (processes interleaved)."""
-    ia, ib = a.doc_extra.get("ab"), b.doc_extra.get("ab")
-    return isinstance(ia, dict) and isinstance(ib, dict) and ia.get("side") != ib.get("side") \
-        and ia.get("order") == ib.get("order") and ia.get("order") is not None
