@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from paritybench import cli
-from paritybench.gate import compare
+from paritybench.render import one_run
 from paritybench.text import tables as render
 from paritybench.store import resultfile
 
@@ -88,7 +88,7 @@ def test_terminal_tables_fit_100_columns_and_group_identical_cases(capsys):
     run = resultfile.load(RUN)
     groups = {(c.get("n"), c.get("E"), c.get("optimizer"), c.get("dtype"), c.get("device"))
               for c in run.of_kind("throughput")}
-    titles = [t.title for t in compare.throughput_tables(run)]
+    titles = [t.title for t in one_run.throughput_tables(run)]
     assert len(titles) == len(groups) == 8
     for n, E, opt, dtype, device in groups:
         assert f"n={n} E={E} {opt} {dtype} {device}" in out
@@ -98,7 +98,7 @@ def test_terminal_tables_fit_100_columns_and_group_identical_cases(capsys):
 def test_ratios_are_computed_from_the_medians():
     run = resultfile.load(RUN)
     for baseline in (None, "jax-scan", "torch-eager"):
-        for t in compare.throughput_tables(run, baseline):
+        for t in one_run.throughput_tables(run, baseline):
             rows = {r[0]: r for r in t.rows}
             base = min((r for r in t.rows if not r[0].startswith("floor")), key=lambda r: 1 / r[1]) \
                 if baseline is None else rows[baseline]
@@ -109,7 +109,7 @@ def test_ratios_are_computed_from_the_medians():
     # steps/s and the floor ratio against a case computed by hand from its stats and extra_info
     b = next(b for b in doc()["benchmarks"] if b["fullname"] == SLOW_CASE)
     sec = b["stats"]["median"] / b["extra_info"]["steps_per_call"]
-    t = next(t for t in compare.throughput_tables(run) if t.title == "n=100000 E=1 sgd float32 cpu")
+    t = next(t for t in one_run.throughput_tables(run) if t.title == "n=100000 E=1 sgd float32 cpu")
     row = next(r for r in t.rows if r[0] == "torch-compiled")
     assert row[1] == pytest.approx(1 / sec) and row[2] == pytest.approx(100000 / sec)
     assert row[4] == pytest.approx(b["extra_info"]["floor_ratio"])

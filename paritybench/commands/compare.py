@@ -15,6 +15,7 @@ import os
 import sys
 
 from ..gate import compare
+from ..render import one_run
 from ..text import tables as render
 from ..store import resultfile
 from ..gate import rules as V
@@ -73,7 +74,7 @@ def run(args) -> int:
         raise ValueError(f"files: got {len(args.files)} files; allowed: RUN.json, or OLD.json NEW.json")
     if len(args.files) == 1:
         r = resultfile.load(args.files[0], "run")
-        tables = compare.run_tables(r, args.baseline)
+        tables = one_run.run_tables(r, args.baseline)
         _emit(render.render(tables, args.format, [r.partial] if r.partial else ()))
         return 0
     if args.baseline is not None:

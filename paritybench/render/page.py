@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..analyses import answer
 from ..gate import compare
+from . import one_run
 from ..text import tables as render
 from ..store.resultfile import Run
 
@@ -203,7 +204,7 @@ def page(run: Run, baseline: Run | None = None, pictures: bool = True) -> str:
     if pictures:
         parts.append(_figures(run, ans))
     parts.append('<h2 id="tables">Tables</h2><details><summary>every case of this run, by group '
-                 f"({len(run.cases)} cases)</summary>" + "".join(_table(t) for t in compare.run_tables(run))
+                 f"({len(run.cases)} cases)</summary>" + "".join(_table(t) for t in one_run.run_tables(run))
                  + "</details>")
     parts.append(_machine(run, baseline))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>paritybench report</title>"

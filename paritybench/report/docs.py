@@ -255,9 +255,9 @@ def block_tools(run: Run) -> str:
 
 
 def block_compare_example(run: Run) -> str:
-    from ..gate import compare
+    from ..render import one_run
     from ..text import tables as render
-    t = next((t for t in compare.throughput_tables(run, "jax-scan")
+    t = next((t for t in one_run.throughput_tables(run, "jax-scan")
               if t.title == "n=1000000 E=1 sgd float32 cpu"), None)
     return (render.render([t], "markdown") + "\n") if t else "no n = 1e6 sgd case in the baseline\n"
 

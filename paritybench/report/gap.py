@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..gate import compare
+from ..render import one_run
 from ..analyses import explain
 from ..store.files import newest_study
 from ..text.tables import power10, render, us
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def block_gap_ops(run: Run) -> str:
-    tables = compare.op_tables(run)
+    tables = one_run.op_tables(run)
     if not tables:
         return "the baseline has no op cases (they run in the default and full profiles)\n"
     return render(tables, "markdown") + "\n"
