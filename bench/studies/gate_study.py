@@ -41,7 +41,7 @@ def bench_run(out: Path, name: str, plant: str | None, select: str | None) -> Pa
 
 def gate(old: Path, new: Path) -> dict:
     """The gate's verdicts and the floor_ratio drift of n >= 1e5 cases (``report.pair_figures``)."""
-    from paritybench.report import docs as report
+    from paritybench.gate import study as report  # pair_figures (was report.py's)
     from paritybench.store import resultfile
     f = report.pair_figures(resultfile.load(str(old), "old"), resultfile.load(str(new), "new"))
     return {"old": old.name, "new": new.name, "slower": sorted(f["slower"]),

@@ -148,9 +148,8 @@ def block_jax_sin_probe(run: Run) -> str:
 def block_gate_study(run: Run) -> str:
     """The committed gate studies' A/A pairs and planted runs, judged by today's gate, each pair with
     its resolution summary."""
-    from . import docs as report
-    from ..gate import rules as V
-    dirs = report.study_dirs()
+    from ..gate import rules as V, study
+    dirs = study.study_dirs()
     if not dirs:
         return "no committed gate study (results/gate-study-*/)\n"
     out = [f"Judged by today's gate with its defaults (per case a threshold from its own noise, at most "
@@ -158,7 +157,7 @@ def block_gate_study(run: Run) -> str:
            f"least {100 * V.ROUNDS_ONLY_MIN_EFFECT:.0f}%). Noise profile: each pair's own "
            "(`verdict.find_profile`), else an assumed run-to-run sd."]
     for d in dirs:
-        f = report.gate_study_figures(d)
+        f = study.gate_study_figures(d)
         first = f["first"]
         threads = (first.machine_info.get("threads") or {}).get("set")
         cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
