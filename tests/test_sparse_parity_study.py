@@ -61,8 +61,8 @@ def test_a_tiny_run_writes_a_well_formed_json(tmp_path):
     for b in backends:
         assert set(d["fit"][b]) >= {"slope", "slope_ci95", "ns", "censored_ns"}
 
-    from paritybench.report import sparse_parity as report_models
-    fig = report_models.figure(d)
+    from paritybench.render.sparse_parity import figure
+    fig = figure(d)
     png = tmp_path / "sp.png"
     fig.savefig(png)
     assert png.stat().st_size > 10_000

@@ -219,7 +219,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     scaling = sorted((r for kind, r in results if kind == "scaling"), key=lambda r: (r["backend"], r["n"], r["seed"]))
     jumps = [r for kind, r in results if kind == "jump"]
-    from paritybench.report.sparse_parity import fit_slope
+    from paritybench.analyses.sparse_parity import fit_slope
     fits = {b: fit_slope([r for r in scaling if r["backend"] == b]) for b in backends}
     fits["pooled"] = fit_slope(scaling)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from . import machines as M, noise as N, rules as V
-from ..text.tables import Column, Table, seconds, short, times
+from ..text.tables import Column, Table, short, times
 from ..store.resultfile import Case, Run
 
 STEP_KINDS = ("throughput", "tuned", "model-throughput")  # training steps; the tuned tier and the models' (paritybench/model_results.py) gated like the default
