@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..report import docs as report
+from ..report import docs
 from ..store import resultfile
 
 
@@ -31,16 +31,16 @@ def add_parser(sub) -> None:
 
 
 def _docs() -> list[Path]:
-    return [report.ROOT / d for d in report.DOCS if (report.ROOT / d).is_file()]
+    return [docs.ROOT / d for d in docs.DOCS if (docs.ROOT / d).is_file()]
 
 
 def run(args) -> int:
     if args.out or args.files:
         return _page(args)
-    path = Path(args.run_file) if args.run_file else report.baseline_path()
+    path = Path(args.run_file) if args.run_file else docs.baseline_path()
     r = resultfile.load(path, "run")
     if args.check:
-        bad = report.stale(_docs(), r)
+        bad = docs.stale(_docs(), r)
         for p in bad:
             print(f"stale: {p} (re-render: paritybench report --write)")
         print(f"{len(_docs()) - len(bad)} of {len(_docs())} docs match {path.name}")
@@ -48,18 +48,18 @@ def run(args) -> int:
     if args.write:
         for p in _docs():
             text = p.read_text()
-            new = report.fill(text, r)
+            new = docs.fill(text, r)
             if new != text:
                 p.write_text(new)
                 print(f"rewrote {p}")
         return 0
-    for name, fn in report.BLOCKS.items():
+    for name, fn in docs.BLOCKS.items():
         print(f"## {name}\n{fn(r)}")
     return 0
 
 
 def _page(args) -> int:
-    from ..render import page as html_report
+    from ..render import page
     from ..store.files import check_new, write_new
 
     if not args.out:
@@ -70,6 +70,6 @@ def _page(args) -> int:
     check_new(args.out, "out")  # before any work
     run_ = resultfile.load(args.files[0], "run")
     base = resultfile.load(args.files[1], "baseline") if len(args.files) == 2 else None
-    write_new(args.out, html_report.page(run_, base), "out")
+    write_new(args.out, page.page(run_, base), "out")
     print(f"wrote {args.out}")
     return 0

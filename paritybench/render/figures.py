@@ -19,7 +19,7 @@ from statistics import median
 
 import numpy as np
 
-from ..gate import rules as verdict
+from ..gate import rules
 from .plot import LINESTYLE, MARKERS, _color, _variant_lines, plt
 from ..text.tables import power10, short
 from ..store.resultfile import Case, Run
@@ -205,7 +205,7 @@ def gate_cases(old: Run, new: Run, rows, limit: int = 24) -> plt.Figure | None:
     for ax, r in zip(axes.flat, picked):
         n, o = by_name[r.case]
         for x, case in ((0, o), (1, n)):
-            groups = verdict.samples(case, "paired") if case is not None else None
+            groups = rules.samples(case, "paired") if case is not None else None
             for g, vals in enumerate(groups or []):
                 ax.plot(x + 0.08 * (g - (len(groups) - 1) / 2) + rng.uniform(-0.025, 0.025, len(vals)), vals,
                         ".", ms=2.5, alpha=0.5, color=plt.cm.tab10(g % 10))

@@ -97,8 +97,8 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
                if d.only_old or d.only_new else "") + "</p>",
             f'<p class="note">{html.escape(d.basis)}</p>']
     if pictures and given:
-        from . import figures as report_figures
-        fig = report_figures.gate_cases(baseline, run, d.rows, GATE_PLOTS)
+        from . import figures
+        fig = figures.gate_cases(baseline, run, d.rows, GATE_PLOTS)
         if fig is not None:
             out.append(_figure(fig, "fig-gate", "paired ratios of the slower and faster cases",
                                "Each slower or faster case: its per-round step/floor ratios, old against new "
@@ -117,14 +117,14 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
 def _time_to_train(run: Run):
     """(figure, caption): cold and warm starts from the run's startup cases (plot.time_to_train_figure,
     paritybench/time_to_train.py); a file without them: its compile seconds + S x step."""
-    from . import plot, figures as report_figures
+    from . import figures, plot
     fig = plot.time_to_train_figure(run)
     if fig is not None:
         fig.suptitle("")  # the caption says it, and the page's title names the file
         fig.tight_layout()
         return fig, ("Time to train S steps in a fresh process (import, compile, steps), cold (dashed) and warm "
                      "(solid) caches: the lowest line at your S is the one to use; circles mark where it changes.")
-    return report_figures.time_to_train(run), (
+    return figures.time_to_train(run), (
         "Time to train S steps, compilation included (the run's compile seconds + S x its step time; no "
         "startup cases in this file, so no cold start): the lowest line at your S is the one to use; "
         "circles mark where it changes.")
