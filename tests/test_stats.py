@@ -1,4 +1,4 @@
-"""paritybench/stats.py against scipy's implementations (an independent oracle) and hand counts."""
+"""paritybench/gate/stats.py against scipy's implementations (an independent oracle) and hand counts."""
 from __future__ import annotations
 
 import itertools

@@ -10,10 +10,10 @@ rounds (``stats.ratio_ci``), and each against its own floor pass. Where the run 
 (docs/gap.md), one line per throughput-bound band: the best JAX and torch variant of any tier, the
 default tier's figures untouched. Agreement: how many cases ended as the float64 reference did,
 and for those that did not, why: chaos (the ensembles agree) or disagreement. Time to train
-(paritybench/time_to_train.py): for the seed's run (n = 1e3, 100 steps) or the user's, each
+(paritybench/analyses/time_to_train.py): for the seed's run (n = 1e3, 100 steps) or the user's, each
 framework's fastest variant end to end, cold and warm, beside the per-step answer, and the
 break-even steps of each compiled variant. Models other than the seed (impls/models; cases with
-extra_info 'model', paritybench/model_results.py): per model and config the same per-step answer,
+extra_info 'model', paritybench/analyses/model_results.py): per model and config the same per-step answer,
 the fastest step against its roofline, the agreement runs and the time to solve, after the seed's.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def band(n: int) -> str:
 def answer(run: Run, n: int | None = None, steps: int | None = None) -> dict:
     """The headline of ``run`` as a JSON-able dict (see the module docstring); ``time_to_train``
     answers for a run of ``steps`` steps at size ``n`` (default: the seed's, n = 1e3, 100 steps;
-    ``paritybench.time_to_train.for_run``). A file without startup cases answers the rest and says
+    ``paritybench.analyses.time_to_train.for_run``). A file without startup cases answers the rest and says
     so in ``time_to_train['lacks']``; ValueError (one line) for bad n or steps, or an n given that
     the file has no startup cases for."""
     from . import time_to_train as ttt

@@ -1,6 +1,6 @@
 """Time to train S steps, compilation included, cold and warm: T(S) = startup + S x step (#21).
 
-For the report page (helper "report"): the figure is ``paritybench.plot.time_to_train_figure(run)
+For the report page (helper "report"): the figure is ``paritybench.render.plot.time_to_train_figure(run)
 -> matplotlib.figure.Figure | None`` (one figure, a panel per size; None without startup cases),
 ``paritybench plot RUN.json --only time-to-train``.
 

@@ -1,6 +1,6 @@
 """`paritybench ab --a PYTHON_A --b PYTHON_B`: one bench selection in two Python environments on this
 machine, processes interleaved A, B, A, B, ...; one result JSON per side and compare's verdicts of
-B against A (paritybench/ab.py; docs/compare.md "Two environments on one machine").
+B against A (paritybench/gate/ab.py; docs/compare.md "Two environments on one machine").
 
 Exit status: 0 = no regression, 1 = a regression of B against A, 2 = bad input (one line, before
 anything is timed), 130 = interrupted (the processes' JSONs so far stay under OUT/raw).

@@ -1,10 +1,10 @@
-"""`paritybench answer RUN.json`: the headline of a bench run (paritybench/answer.py).
+"""`paritybench answer RUN.json`: the headline of a bench run (paritybench/analyses/answer.py).
 
     paritybench answer results/RUN.json                       # the verdict block, the seed's run
     paritybench answer results/RUN.json --n 1e6 --steps 10000  # time to train for your run
     paritybench answer results/RUN.json --json                # the same, as JSON on stdout
 
-Time to train (paritybench/time_to_train.py) is for a run of --steps steps at size --n, fresh
+Time to train (paritybench/analyses/time_to_train.py) is for a run of --steps steps at size --n, fresh
 process, cold and warm compile caches; default the seed's run (n = 1e3, 100 steps). A result file
 recorded before the startup cases (#21) still answers the rest and says what it lacks; asked for
 time to train with --n or --steps, it is bad input. Bad input: one line, exit 2.

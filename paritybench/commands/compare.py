@@ -6,7 +6,7 @@ outcome), 2 = bad input (one line on stderr). Different hardware (CPU, ISA, torc
 numpy's SIMD, threads): the ratios are shown and NO timing verdict is given (exit 0 unless an
 outcome changed) unless --across-machines. Same hardware with other framework versions: the
 changed framework's cases on absolute times over an unchanged drift control. Rules:
-paritybench/verdict.py and docs/compare.md. Input files are only read.
+paritybench/gate/rules.py and docs/compare.md. Input files are only read.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`paritybench explain RUN.json`: each step's time attributed to its ops (paritybench/explain.py).
+"""`paritybench explain RUN.json`: each step's time attributed to its ops (paritybench/analyses/explain.py).
 
     paritybench explain results/RUN.json            # tables in ns per element, then one line per
                                                     # cross-framework ratio naming the op behind it

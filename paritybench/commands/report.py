@@ -7,7 +7,7 @@
 
 The baseline is the committed one that results/BASELINE names (``--run FILE`` for any other file). The docs are
 README.md, results/README.md and docs/*.md; their blocks sit between ``<!-- report:NAME -->`` and
-``<!-- /report:NAME -->`` (paritybench/report.py). Bad input: one line, exit 2.
+``<!-- /report:NAME -->`` (paritybench/report/docs.py). Bad input: one line, exit 2.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from . import machines as M, noise as N, rules as V
 from ..text.tables import Column, Table, short, times
 from ..store.resultfile import Case, Run
 
-STEP_KINDS = ("throughput", "tuned", "model-throughput")  # training steps; the tuned tier and the models' (paritybench/model_results.py) gated like the default
+STEP_KINDS = ("throughput", "tuned", "model-throughput")  # training steps; the tuned tier and the models' (paritybench/analyses/model_results.py) gated like the default
 GATED = STEP_KINDS + ("op",)  # judged on their paired floor ratios (ops: one process, rounds only)
 
 

@@ -1,9 +1,9 @@
 """One self-contained HTML page for a run: ``paritybench report RUN.json [BASELINE.json] --out page.html``.
 
-Sections, in order: a partial-run mark where a run was interrupted; the answer (paritybench/answer.py);
-with BASELINE, the gate's verdicts (paritybench/compare.py): counts, a small paired-ratio plot per
+Sections, in order: a partial-run mark where a run was interrupted; the answer (paritybench/analyses/answer.py);
+with BASELINE, the gate's verdicts (paritybench/gate/compare.py): counts, a small paired-ratio plot per
 slower/faster case, the cases found in one file only folded in ``<details>``; the decision drawn
-(paritybench/report_figures.py): time to train against steps, step time against n with the jax/torch
+(paritybench/render/figures.py): time to train against steps, step time against n with the jax/torch
 ratio and its 95% interval, the agreement grid; every table, folded; the machine as a two-column
 table of the fields that matter (differences against the baseline first), the full record folded.
 Figures are PNG data: URIs with their pixel size and a one-line caption. No script, no external
@@ -116,7 +116,7 @@ def _gate(run: Run, baseline: Run, pictures: bool) -> str:
 
 def _time_to_train(run: Run):
     """(figure, caption): cold and warm starts from the run's startup cases (plot.time_to_train_figure,
-    paritybench/time_to_train.py); a file without them: its compile seconds + S x step."""
+    paritybench/analyses/time_to_train.py); a file without them: its compile seconds + S x step."""
     from . import figures, plot
     fig = plot.time_to_train_figure(run)
     if fig is not None:

@@ -280,7 +280,7 @@ def convergence(grid: dict, x_maxes=CONV_X_MAX, lrs=CONV_LR, starts: int = CONV_
 def time_to_train_figure(run: Run) -> plt.Figure | None:
     """Time to train S steps (fresh process: import, compile, steps) against S, log-log, one panel
     per size with startup cases (n = 1e3, 1e6): per backend-variant warm solid, cold dashed
-    (``paritybench.time_to_train``); where the fastest variant changes, a marker (filled warm,
+    (``paritybench.analyses.time_to_train``); where the fastest variant changes, a marker (filled warm,
     hollow cold) at the crossover; the seed's run (100 steps) a grey line. None if the run has no
     startup case with a throughput step beside it."""
     from ..analyses import time_to_train as ttt

@@ -6,7 +6,7 @@ A result file is read once, never written. Every defect is one line, ``ValueErro
 Per case the suite uses ``stats`` (seconds per timed call: median, q1, q3, iqr, min, rounds) and
 ``extra_info``; ``steps_per_call`` (throughput) or ``passes_per_call`` (floor) turn seconds per call
 into seconds per step. Kinds: "throughput", "tuned" (the tuned tier's steps, docs/gap.md), "floor",
-"op" (a building block of the step, per pass like a floor), "agreement", a model's "model-throughput", "model-agreement" and "time-to-solve" (paritybench/model_results.py); anything else is "other".
+"op" (a building block of the step, per pass like a floor), "agreement", a model's "model-throughput", "model-agreement" and "time-to-solve" (paritybench/analyses/model_results.py); anything else is "other".
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ALLOWED = "a pytest-benchmark JSON file (format 3.x to 5.x, as written by --benc
 TOP_KEYS = ("machine_info", "commit_info", "benchmarks", "datetime", "version")
 STAT_KEYS = ("median", "q1", "q3", "iqr", "min", "max", "mean", "rounds")
 KINDS = ("throughput", "tuned", "floor", "op", "agreement",
-         "model-throughput", "model-agreement", "time-to-solve")  # the last three: paritybench/model_results.py
+         "model-throughput", "model-agreement", "time-to-solve")  # the last three: paritybench/analyses/model_results.py
 PASS_KINDS = ("floor", "op")  # seconds per pass (passes_per_call), the others per step
 
 
@@ -182,7 +182,7 @@ def _case(b, i: int, path, role: str) -> Case:
 
 
 def process_info(runs: list[dict]) -> dict:
-    """extra_info fields of a case timed in several processes (bench/replicas.py, paritybench/ab.py).
+    """extra_info fields of a case timed in several processes (bench/replicas.py, paritybench/gate/ab.py).
 
     runs[i] = {paired_ratios, round_seconds, compile_seconds, memory[, jax_cache_hits]} of process i;
     runs[0] is the pytest process (whose ``paired_info`` fields stay). A replica's jax_cache_hits:
