@@ -1,5 +1,6 @@
 """bench/studies/sparse_parity_study.py: bad input is one line and exit 2 before anything trains; a
-tiny run writes a well-formed JSON that paritybench/report/sparse_parity.py renders and draws."""
+tiny run writes a well-formed JSON that paritybench/report/sparse_parity.py renders and
+paritybench/render/sparse_parity.py draws."""
 from __future__ import annotations
 
 import json

@@ -11,7 +11,7 @@ Three kinds of case, each with ``extra_info['model']`` naming the model (bench/)
 
   answer(run)  -> {model: {"throughput": [...], "agreement": {...}, "time_to_solve": [...]}}
   lines(ans)   -> the answer block's lines per model (paritybench/analyses/answer.py appends them)
-  tables(run)  -> compare's tables of one run (paritybench/gate/compare.py appends them)
+  tables(run)  -> compare's tables of one run (paritybench/render/one_run.py appends them)
 The seed's figures never read these cases: its own are kinds throughput, agreement and startup.
 """
 from __future__ import annotations

@@ -163,7 +163,7 @@ def compare_runs(old: Run, new: Run, rules: V.Rules = V.Rules(), across_devices:
     kind, ``noise.find_profile``). ``same_run``: both sides timed interleaved in one run (no
     run-to-run term); None: so when both files come from one ``paritybench ab``. ``first_apart``:
     each side's first process is the pytest process, the others replicas, and its offset is a block
-    of its own (``verdict.noise``); None: not (the study found no gain: docs/compare.md)."""
+    of its own (``rules.noise``); None: not (the study found no gain: docs/compare.md)."""
     keys = M.key_differences(old, new)
     hardware = M.hardware_differences(old, new) + (["device: matched across devices"] if across_devices else [])
     software = {} if hardware else M.changed_software(old, new)
