@@ -19,7 +19,7 @@ Options (each also an environment variable):
                                                     page faults per step for blocks up to 32 MiB)
 Bad values end the run with one line and a non-zero exit before any benchmark runs.
 
-The run's JSON is written new (``paritybench.files.write_new``: never over an existing file) to
+The run's JSON is written new (``paritybench.store.files.write_new``: never over an existing file) to
 ``--benchmark-json PATH`` if given, else to a new ``results/runs/bench-<profile>-cpu<T>-<time>.json``.
 It is enriched here: floor ratios in every step case's ``extra_info`` (throughput and tuned: own
 floor, fastest floor, the machine's floor), a roofline in every step case (the bytes a step
@@ -34,7 +34,7 @@ collection (one line says how many), not skipped; skips remain for what cannot r
 GPU, a missing framework), each reason once in the summary. One plain progress line per case
 (done/total, elapsed, an ETA from the finished cases) instead of dots; after the last case the
 replica processes (``pytest_runtestloop``). The summary ends with the answer block
-(paritybench/answer.py) and where the JSON is, after pytest-benchmark's tables. Ctrl-C or
+(paritybench/analyses/answer.py) and where the JSON is, after pytest-benchmark's tables. Ctrl-C or
 SIGTERM: the cases measured so far are written to the new JSON, marked ``"interrupted": true``
 with the cases ``not_run``.
 

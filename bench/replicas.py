@@ -5,7 +5,7 @@ Why: the rounds of one process share its memory placement, allocator state and c
 the minute they ran in: a neighbour's burst on the shared machine can slow the floor more than the
 step for tens of seconds, which pairing does not cancel (docs/compare.md). Each process times the
 whole list in turn, so a case's P measurements lie about one matrix apart (a minute or more) and
-in P different processes; the gate compares their medians (paritybench/verdict.py).
+in P different processes; the gate compares their medians (paritybench/gate/rules.py).
 
 Engine: ``concurrent.futures.ProcessPoolExecutor(max_workers=1)`` with the 'spawn' start method, one
 pool per replica: a fresh interpreter that inherits nothing but the environment and the CPU

@@ -2,7 +2,7 @@
 paired with the framework's own floor pass like a step (bench/test_throughput.py ``measure``).
 
 They answer where a step's time goes: ``paritybench explain RUN`` attributes each step to its ops
-and names the op behind most of a cross-framework ratio (paritybench/explain.py, docs/gap.md).
+and names the op behind most of a cross-framework ratio (paritybench/analyses/explain.py, docs/gap.md).
 Timed in the pytest process only (not in replica processes): they explain, the gate judges steps.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ nothing and cache nothing: one start serves as both (``warm_measured`` False). T
 extra_info['cold'] and ['warm'] (bench/startup.py: import, data, prepare, first call, the rest of
 the S0 steps, trajectory, run_seconds, the compile phases and cache hits). The case fails if a
 cold start's caches were not empty (the child checks) or a warm start compiled anew (a cache miss).
-paritybench/time_to_train.py turns them and the throughput cases' steps into T(S).
+paritybench/analyses/time_to_train.py turns them and the throughput cases' steps into T(S).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ interpreter start included), `paritybench plot` (target < 60 s for all pictures;
 `paritybench report` page with a baseline (target < 10 s, a page under 3 MB).
 
 Each timed call is the whole command in a fresh interpreter, as a user runs it; extra_info
-kind "tool". The baseline is the committed one that results/BASELINE names (``report.baseline_path``).
+kind "tool". The baseline is the committed one that results/BASELINE names (``report.docs.baseline_path``).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def in_profile(profile: str, test: str, params: dict) -> bool:
 
 @pytest.fixture(scope="module")
 def baseline() -> Path:
-    from paritybench.report import baseline_path
+    from paritybench.report.docs import baseline_path
     try:
         return baseline_path(ROOT)
     except ValueError:

@@ -15,8 +15,8 @@ import time
 from statistics import median
 
 from bench.matrix import ITEMSIZE, MODEL_KIND, STEP_KINDS, Case, Floor, ModelCase, Op, config_tag
-from paritybench.resultfile import process_info  # noqa: F401 - the replicas' fields, shared with `paritybench ab`
-from paritybench.stats import median_ci
+from paritybench.store.resultfile import process_info  # noqa: F401 - the replicas' fields, shared with `paritybench ab`
+from paritybench.gate.stats import median_ci
 
 
 CALL_TARGET = 2e-3   # seconds per timed call (>= ~1 ms asked; 2 ms leaves room for noise)

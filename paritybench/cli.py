@@ -11,14 +11,14 @@ import sys
 
 # subcommand name -> module with add_parser(subparsers) and run(args) -> int
 COMMANDS = {
-    "answer": "paritybench.cmd_answer",
-    "train": "paritybench.cmd_train",
-    "horizon": "paritybench.cmd_horizon",
-    "compare": "paritybench.cmd_compare",
-    "ab": "paritybench.cmd_ab",
-    "explain": "paritybench.cmd_explain",
-    "plot": "paritybench.cmd_plot",
-    "report": "paritybench.cmd_report",
+    "answer": "paritybench.commands.answer",
+    "train": "paritybench.commands.train",
+    "horizon": "paritybench.commands.horizon",
+    "compare": "paritybench.commands.compare",
+    "ab": "paritybench.commands.ab",
+    "explain": "paritybench.commands.explain",
+    "plot": "paritybench.commands.plot",
+    "report": "paritybench.commands.report",
 }
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import ab, cli
+from paritybench.gate import ab
+from paritybench import cli
 
 PY = sys.executable
 PLANTED = "reference-numpy-cpu-f32-n1000-sgd-E1"

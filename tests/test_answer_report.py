@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import answer, cli, resultfile
+from paritybench.analyses import answer
+from paritybench import cli
+from paritybench.store import resultfile
 
 DATA = Path(__file__).parent / "data"
 RUN = DATA / "run_synthetic.json"

@@ -18,7 +18,10 @@ sys.path.insert(0, str(ROOT))  # bench/ is a package of the repository, not of t
 from bench import matrix, summary, timing  # noqa: E402
 from bench.matrix import Case, ModelCase  # noqa: E402
 from impls.models import sparse_parity  # noqa: E402
-from paritybench import answer, compare, model_results, resultfile  # noqa: E402
+from paritybench.analyses import answer, model_results  # noqa: E402
+from paritybench.gate import compare  # noqa: E402
+from paritybench.render import one_run  # noqa: E402
+from paritybench.store import resultfile  # noqa: E402
 
 RUN = ROOT / "tests" / "data" / "run_synthetic.json"
 PAPER, MATMUL = matrix.SPARSE_PARITY_PAPER, matrix.SPARSE_PARITY_MATMUL
@@ -170,8 +173,8 @@ def test_compare_tables_and_gate_take_the_models_cases_and_keep_the_seeds():
     run = resultfile.parse(_doc_with_models(), "with-models.json")
     seed = resultfile.load(RUN)
     assert {c.kind for c in run.cases.values()} - {c.kind for c in seed.cases.values()} == set(model_results.KINDS)
-    titles = [t.title for t in compare.run_tables(run)]
-    assert titles[:len(compare.run_tables(seed))] == [t.title for t in compare.run_tables(seed)]
+    titles = [t.title for t in one_run.run_tables(run)]
+    assert titles[:len(one_run.run_tables(seed))] == [t.title for t in one_run.run_tables(seed)]
     assert any(t.startswith("sparse-parity n30-k3-w1000-b32 sgd float32 cpu") for t in titles)
     assert any(t.startswith("model agreement") for t in titles) and any(t.startswith("time to solve") for t in titles)
     d = compare.compare_runs(run, run)

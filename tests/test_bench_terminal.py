@@ -1,5 +1,5 @@
 """A bench run's terminal ends with the answer: pytest-benchmark's tables first, then the suite's
-summary, then the answer block (paritybench/answer.py) ending with where the JSON is; after it only
+summary, then the answer block (paritybench/analyses/answer.py) ending with where the JSON is; after it only
 pytest's one-line count. The hook: bench/conftest.py ``pytest_terminal_summary``."""
 from __future__ import annotations
 

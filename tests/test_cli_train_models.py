@@ -8,7 +8,7 @@ import re
 import pytest
 
 from impls import models
-from paritybench import cmd_train
+from paritybench.commands import train_model
 from paritybench.cli import main
 
 SMALL = ["--model", "sparse-parity", "--n-bits", "10", "--k", "2", "--width", "64", "--eval-every", "20"]
@@ -64,7 +64,7 @@ def test_json_is_never_overwritten(tmp_path, capsys):
 
 def runs_here():
     """The (backend, variant) pairs a default sparse-parity run trains here, besides the reference."""
-    pairs, _ = cmd_train.model_runs(models.get("sparse-parity"), None, None, "cpu")
+    pairs, _ = train_model.model_runs(models.get("sparse-parity"), None, None, "cpu")
     return [(b, v) for b, v in pairs if b != "reference"]
 
 

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import cli, compare, render, resultfile
+from paritybench import cli
+from paritybench.render import one_run
+from paritybench.text import tables as render
+from paritybench.store import resultfile
 
 DATA = Path(__file__).parent / "data"
 RUN = DATA / "run_synthetic.json"
@@ -85,7 +88,7 @@ def test_terminal_tables_fit_100_columns_and_group_identical_cases(capsys):
     run = resultfile.load(RUN)
     groups = {(c.get("n"), c.get("E"), c.get("optimizer"), c.get("dtype"), c.get("device"))
               for c in run.of_kind("throughput")}
-    titles = [t.title for t in compare.throughput_tables(run)]
+    titles = [t.title for t in one_run.throughput_tables(run)]
     assert len(titles) == len(groups) == 8
     for n, E, opt, dtype, device in groups:
         assert f"n={n} E={E} {opt} {dtype} {device}" in out
@@ -95,7 +98,7 @@ def test_terminal_tables_fit_100_columns_and_group_identical_cases(capsys):
 def test_ratios_are_computed_from_the_medians():
     run = resultfile.load(RUN)
     for baseline in (None, "jax-scan", "torch-eager"):
-        for t in compare.throughput_tables(run, baseline):
+        for t in one_run.throughput_tables(run, baseline):
             rows = {r[0]: r for r in t.rows}
             base = min((r for r in t.rows if not r[0].startswith("floor")), key=lambda r: 1 / r[1]) \
                 if baseline is None else rows[baseline]
@@ -106,7 +109,7 @@ def test_ratios_are_computed_from_the_medians():
     # steps/s and the floor ratio against a case computed by hand from its stats and extra_info
     b = next(b for b in doc()["benchmarks"] if b["fullname"] == SLOW_CASE)
     sec = b["stats"]["median"] / b["extra_info"]["steps_per_call"]
-    t = next(t for t in compare.throughput_tables(run) if t.title == "n=100000 E=1 sgd float32 cpu")
+    t = next(t for t in one_run.throughput_tables(run) if t.title == "n=100000 E=1 sgd float32 cpu")
     row = next(r for r in t.rows if r[0] == "torch-compiled")
     assert row[1] == pytest.approx(1 / sec) and row[2] == pytest.approx(100000 / sec)
     assert row[4] == pytest.approx(b["extra_info"]["floor_ratio"])
@@ -597,7 +600,8 @@ def test_the_shared_measurement_of_jax_0_10_is_called_slower_not_faster(capsys):
 
 # ------------------------------------------------------------------ resolution (issue #31)
 
-from paritybench import verdict as V  # noqa: E402
+from paritybench.gate import noise  # noqa: E402
+from paritybench.gate import rules as V  # noqa: E402
 
 
 def _procs(rng, center: float, n_proc: int = 4, rounds: int = 12, sd_proc: float = 0.003, sd_round: float = 0.01):
@@ -699,13 +703,13 @@ def test_a_low_noise_5_percent_change_is_caught_through_the_cli_with_a_noise_pro
 
 def test_a_noise_profile_is_built_from_runs_and_found_only_for_its_machine_kind(tmp_path):
     runs = [resultfile.load(RUN, "a"), resultfile.load(RUN, "b")]
-    prof = V.build_profile(runs)
+    prof = noise.build_profile(runs)
     e = prof["cases"][SLOW_CASE]
-    assert e["runs"] == 2 and e["df_process"] == 6 and e["sd_run"] == V.MIN_RUN_SD  # the same file twice
+    assert e["runs"] == 2 and e["df_process"] == 6 and e["sd_run"] == noise.MIN_RUN_SD  # the same file twice
     (tmp_path / "noise-profile-20260101T000000.json").write_text(json.dumps(prof))
-    assert V.find_profile(runs[0], tmp_path)["path"].endswith("noise-profile-20260101T000000.json")
+    assert noise.find_profile(runs[0], tmp_path)["path"].endswith("noise-profile-20260101T000000.json")
     other = resultfile.load(write(tmp_path, other_cpu(doc(), ("numeric", "cpu_model"), "Intel Xeon"), "o.json"), "o")
-    assert V.find_profile(other, tmp_path) is None
+    assert noise.find_profile(other, tmp_path) is None
 
 
 def test_the_pytest_process_offset_can_be_blocked_apart():

@@ -11,7 +11,9 @@ import re
 
 import pytest
 
-from paritybench import cli, report, resultfile
+from paritybench import cli
+from paritybench.report import docs as report
+from paritybench.store import resultfile
 
 DOCS = [report.ROOT / d for d in report.DOCS if (report.ROOT / d).is_file()]
 # What a benchmark figure looks like in prose: a time per step in us/ms, a ratio to a floor, a rate.

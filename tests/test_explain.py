@@ -7,7 +7,11 @@ import json
 
 import pytest
 
-from paritybench import cli, compare, explain, resultfile
+from paritybench import cli
+from paritybench.gate import compare
+from paritybench.render import one_run
+from paritybench.analyses import explain
+from paritybench.store import resultfile
 
 N = 1_000_000
 
@@ -97,7 +101,7 @@ def test_goal_line_within_and_not_within(run):
 
 
 def test_tiers_stay_apart_in_compare_tables(run):
-    tables = compare.run_tables(run)
+    tables = one_run.run_tables(run)
     titles = [t.title for t in tables]
     default = next(t for t in tables if t.title.startswith("n=1000000"))
     tuned = next(t for t in tables if t.title.startswith("tuned tier: "))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import resultfile
+from paritybench.store import resultfile
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = sorted((ROOT / "results").glob("bench-*.json"))
@@ -32,7 +32,7 @@ def test_no_step_below_its_floor(path):
 
 
 def test_the_baseline_is_among_the_checked():
-    from paritybench import report
+    from paritybench.report import docs as report
     run = resultfile.load(report.baseline_path(), "baseline")
     assert sum(1 for c in run.cases.values() if c.kind in ("throughput", "tuned") and c.get("paired_ratios")) >= 50
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import resultfile
+from paritybench.store import resultfile
 
 ROOT = Path(__file__).resolve().parents[1]
 LOWEST = ("pytest==8.3.5", "pytest-benchmark==5.2.3")

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from conftest import require
-from paritybench import cli, resultfile
+from paritybench import cli
+from paritybench.store import resultfile
 
-plot = pytest.importorskip("paritybench.plot", reason="matplotlib is not installed")
+plot = pytest.importorskip("paritybench.render.plot", reason="matplotlib is not installed")
 
 RUN = Path(__file__).parent / "data" / "run_synthetic.json"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -333,7 +333,7 @@ def test_time_to_train_is_drawn_from_startup_cases_where_the_run_has_them(tmp_pa
 
 
 def test_gate_plots_are_bounded_and_the_rest_is_said(tmp_path, capsys, monkeypatch):
-    from paritybench import html_report
+    from paritybench.render import page as html_report
     monkeypatch.setattr(html_report, "GATE_PLOTS", 0)
     out = tmp_path / "page.html"
     assert main(["report", str(derived(tmp_path, "new", slow=1.6)), str(RUN), "--out", str(out)], capsys)[0] == 0

@@ -1,5 +1,6 @@
 """bench/studies/sparse_parity_study.py: bad input is one line and exit 2 before anything trains; a
-tiny run writes a well-formed JSON that paritybench/report_models.py renders and draws."""
+tiny run writes a well-formed JSON that paritybench/report/sparse_parity.py renders and
+paritybench/render/sparse_parity.py draws."""
 from __future__ import annotations
 
 import json
@@ -61,8 +62,8 @@ def test_a_tiny_run_writes_a_well_formed_json(tmp_path):
     for b in backends:
         assert set(d["fit"][b]) >= {"slope", "slope_ci95", "ns", "censored_ns"}
 
-    from paritybench import report_models
-    fig = report_models.figure(d)
+    from paritybench.render.sparse_parity import figure
+    fig = figure(d)
     png = tmp_path / "sp.png"
     fig.savefig(png)
     assert png.stat().st_size > 10_000

@@ -1,4 +1,4 @@
-"""paritybench/stats.py against scipy's implementations (an independent oracle) and hand counts."""
+"""paritybench/gate/stats.py against scipy's implementations (an independent oracle) and hand counts."""
 from __future__ import annotations
 
 import itertools
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from paritybench import stats
+from paritybench.gate import stats
 
 
 def test_exact_mann_whitney_counts_the_orderings():
@@ -56,7 +56,7 @@ def test_median_ci_order_statistics_and_bad_input():
 
 
 def test_the_process_test_runs_only_where_it_can_reach_its_level():
-    from paritybench import verdict as V
+    from paritybench.gate import rules as V
 
     rules = V.Rules()
     assert V.process_test_possible(4, 4, rules)      # 2/70 = 0.029 < 0.05

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import answer, cli, resultfile
-from paritybench import time_to_train as ttt
+from paritybench.analyses import answer
+from paritybench import cli
+from paritybench.store import resultfile
+from paritybench.analyses import time_to_train as ttt
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "tests" / "data" / "run_synthetic.json"
@@ -141,7 +143,7 @@ def test_an_older_file_answers_and_says_what_it_lacks(capsys):
 
 
 def test_time_to_train_picture(tmp_path):
-    from paritybench import plot
+    from paritybench.render import plot
     fig = plot.time_to_train_figure(resultfile.load(with_starts(tmp_path)))
     assert len(fig.axes) == 2 and [a.get_xscale() for a in fig.axes] == ["log", "log"]
     assert plot.time_to_train_figure(resultfile.load(OLDER)) is None

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from paritybench import cli, report
+from paritybench import cli
+from paritybench.report import docs as report
 
 ROOT = Path(__file__).resolve().parents[1]
 

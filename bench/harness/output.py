@@ -18,7 +18,7 @@ RUNS = ROOT / "results" / "runs"  # a user's runs (.gitignore); the committed ba
 
 def _output_path(config, s: dict):
     """(path or None, is_user_path). Checks that the JSON can be written new, before anything runs."""
-    from paritybench.files import check_new
+    from paritybench.store.files import check_new
 
     user = config.getoption("benchmark_json")
     if hasattr(user, "write") and hasattr(user, "name"):  # pytest-benchmark 5.2.x: argparse opened it
@@ -75,7 +75,7 @@ def start(config, s: dict, path) -> None:
     def save_json(output_json):  # replaces pytest-benchmark's open(path, 'wb'): never overwrite
         from pytest_benchmark.utils import safe_dumps
 
-        from paritybench.files import new_path, write_new
+        from paritybench.store.files import new_path, write_new
         stamp = time.strftime("%Y%m%dT%H%M%S")
         where = f"cpu{s['threads']}" if "cpu" in s["devices"] else "gpu"  # a GPU-only run is not a CPU baseline
         target = path or new_path(s["results_dir"], f"bench-{s['profile']}-{where}-{stamp}")

@@ -30,12 +30,13 @@ def write_summary(terminalreporter, config):
 
 
 def _answer_last(tr) -> None:
-    """The answer block (paritybench/answer.py), read back from the JSON the run wrote: the last
+    """The answer block (paritybench/analyses/answer.py), read back from the JSON the run wrote: the last
     thing a bench run prints, ending with where the JSON is."""
     if "written" not in _SETTINGS:
         tr.write_line(f"JSON: not written ({_SETTINGS.get('write_error', 'no result file for this run')})")
         return
-    from paritybench import answer, resultfile
+    from paritybench.analyses import answer
+    from paritybench.store import resultfile
     try:
         lines = answer.lines(answer.answer(resultfile.load(_SETTINGS["written"], "run")))
     except ValueError as e:

@@ -40,8 +40,9 @@ def bench_run(out: Path, name: str, plant: str | None, select: str | None) -> Pa
 
 
 def gate(old: Path, new: Path) -> dict:
-    """The gate's verdicts and the floor_ratio drift of n >= 1e5 cases (``report.pair_figures``)."""
-    from paritybench import report, resultfile
+    """The gate's verdicts and the floor_ratio drift of n >= 1e5 cases (``gate.study.pair_figures``)."""
+    from paritybench.gate import study as report  # pair_figures (was report.py's)
+    from paritybench.store import resultfile
     f = report.pair_figures(resultfile.load(str(old), "old"), resultfile.load(str(new), "new"))
     return {"old": old.name, "new": new.name, "slower": sorted(f["slower"]),
             "faster": sorted(f["faster"]), "cases": f["cases"], "basis": f["basis"],

@@ -56,7 +56,8 @@ def emulated_run(out: Path, name: str, env: dict, select: str | None) -> Path:
 
 def judge(old: Path, new: Path, across: bool) -> dict:
     """The gate's verdicts of ``new`` against ``old`` (``--across-machines`` when ``across``)."""
-    from paritybench import compare, resultfile
+    from paritybench.gate import compare
+    from paritybench.store import resultfile
     d = compare.compare_runs(resultfile.load(str(old), "old"), resultfile.load(str(new), "new"),
                              across_machines=across)
     step = [r for r in d.rows if r.verdict not in ("not gated",)]

@@ -151,7 +151,7 @@ def bench_run(out: Path, name: str, processes: int, plant_all: float | None, hog
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Exact binomial interval of k successes in n: the beta quantiles Beta(k, n - k + 1) at
     (1 - level)/2 and Beta(k + 1, n - k) at (1 + level)/2 (bisection on stats' incomplete beta)."""
-    from paritybench.stats import _betai
+    from paritybench.gate.stats import _betai
     if n == 0:
         return 0.0, 1.0
     a = (1 - level) / 2
@@ -222,8 +222,9 @@ def _calls(diff) -> dict:
 def figures(d: Path, cv_dirs=(), profile=None) -> dict:
     """The study's figures from the runs in ``d``, judged by today's gate (module docstring);
     ``profile``: the noise profile for the separate-run pairs (default: the committed one)."""
-    from paritybench import compare, resultfile
-    from paritybench import verdict as V
+    from paritybench.gate import compare
+    from paritybench.store import resultfile
+    from paritybench.gate import noise as V  # the noise profiles (were verdict.py's)
     metas = {p.name[:-len(".meta.json")]: json.loads(p.read_text()) for p in sorted(d.glob("*.meta.json"))}
     runs = {n: resultfile.load(d / f"{n}.json", "run") for n in metas if (d / f"{n}.json").is_file()}
     cond = lambda m: "hog" if m.get("hog") else "quiet"
@@ -375,8 +376,8 @@ def main(argv=None) -> int:
              "processes": args.processes, "k": args.expr, "exit": rc, "wall_seconds": round(time.time() - t0, 1)}, indent=1))
         return 0
     d = Path(args.dir)
-    from paritybench import resultfile
-    from paritybench import verdict as V
+    from paritybench.store import resultfile
+    from paritybench.gate import noise as V  # the noise profiles (were verdict.py's)
     first = sorted(d.glob("*.json"))
     profile = V.find_profile(resultfile.load(next(p for p in first if ".meta" not in p.name and "study-" not in p.name), "run"))
     f = figures(d, args.cv, profile)

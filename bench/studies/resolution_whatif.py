@@ -1,5 +1,5 @@
 """What more processes would buy the gate (issue #31), computed, not measured: each default-tier
-step case's resolution by compare's own rule (``verdict.noise``: Student's t at alpha = 0.001, 80%
+step case's resolution by compare's own rule (``gate.rules.noise``: Student's t at alpha = 0.001, 80%
 power, the 3% floor) from a noise profile's between-process and run-to-run sds, with P processes a
 side, between separate runs and interleaved in one run (``paritybench ab``: no run-to-run term).
 
@@ -20,8 +20,8 @@ from bench.studies import study
 
 
 def resolution(sd_process: float, df_process: float, sd_run: float, df_run: float, p: int) -> float:
-    """The change detected with 80% power, P against P processes: ``verdict.noise``'s formula."""
-    from paritybench import stats, verdict as V
+    """The change detected with 80% power, P against P processes: ``gate.rules.noise``'s formula."""
+    from paritybench.gate import rules as V, stats
     v1, v2 = sd_process ** 2 * (2 / p), 2 * sd_run ** 2
     df1 = df_process + 2 * p - 2
     df = stats.satterthwaite([(v1, df1), (v2, df_run)]) if v2 > 0 else df1

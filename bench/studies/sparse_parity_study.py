@@ -17,7 +17,7 @@ per step here, torch compiled and jax scan):
            the first score >= 0.99. Recorded: steps-to-solve (an upper bound: the solve happened in
            the last eval block; None when the budget ran out), the run's seconds and s/step.
            Then a least-squares fit of log(steps) on log(n) over every solved run: the slope (the
-           measured exponent, paritybench.report_models.fit_slope) with a 95% interval by resampling
+           measured exponent, paritybench.analyses.sparse_parity.fit_slope) with a 95% interval by resampling
            the seeds within each n (2000 bootstrap draws, percentile interval). An n with an
            unsolved seed is left out of the fit (its steps are censored) and named.
   jump     one run at n = --jump-n, k, seed 0, of --jump-steps steps (not stopped at the solve):
@@ -219,7 +219,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     scaling = sorted((r for kind, r in results if kind == "scaling"), key=lambda r: (r["backend"], r["n"], r["seed"]))
     jumps = [r for kind, r in results if kind == "jump"]
-    from paritybench.report_models import fit_slope
+    from paritybench.analyses.sparse_parity import fit_slope
     fits = {b: fit_slope([r for r in scaling if r["backend"] == b]) for b in backends}
     fits["pooled"] = fit_slope(scaling)
 

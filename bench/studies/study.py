@@ -44,7 +44,7 @@ def positive_int(text: str) -> int:
 def out_path(out: str | None, kind: str) -> Path:
     """``--out`` or a new results/<kind>-<YYYYmmddTHHMMSS>.json, checked before any measuring: a
     path that exists (or cannot be written) ends the script with one line and exit status 2."""
-    from paritybench.files import check_new, new_path
+    from paritybench.store.files import check_new, new_path
     p = Path(out) if out else new_path(ROOT / "results", f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}")
     try:
         return check_new(p, "out")
@@ -55,6 +55,6 @@ def out_path(out: str | None, kind: str) -> Path:
 
 def save(out: Path, doc: dict) -> None:
     """Write ``doc`` to ``out``, new (never over a file), and say where."""
-    from paritybench.files import write_new
+    from paritybench.store.files import write_new
     write_new(out, json.dumps(doc, indent=1), "out")
     print(f"wrote {out}")

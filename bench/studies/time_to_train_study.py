@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.studies.time_to_train_study [--run RUN.json] [--out results/time-to-train-study-<time>.json]
         [--steps 100,10000] [--sizes 1000,1000000] [--max-seconds 150] [--cold-only-above 100]
 
-1. The model's inputs (paritybench/time_to_train.py): RUN.json's startup and throughput cases, or,
+1. The model's inputs (paritybench/analyses/time_to_train.py): RUN.json's startup and throughput cases, or,
    without --run, a bench run made here first (the default profile's startup cases and the
    float32 sgd E = 1 step cases at --sizes, one process per case, one thread), written to a
    temporary file: its entries are copied into the study's JSON, which stands alone.
@@ -83,8 +83,8 @@ def main(argv=None) -> int:
         ap.error(f"argument --steps: got {min(steps)}; allowed: at least 2 (a first call and the steps after it)")
     out = study.out_path(args.out, "time-to-train-study")
     from bench import frameworks, startup
-    from paritybench import resultfile
-    from paritybench import time_to_train as ttt
+    from paritybench.store import resultfile
+    from paritybench.analyses import time_to_train as ttt
     frameworks.pin_threads(1)
     tmp = Path(tempfile.mkdtemp(prefix="ttt-study-"))
     t0 = time.time()
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     doc = {"kind": "time-to-train-study", "run": str(run_path) if args.run else "made by this study (bench_run)",
            "cpu_model": frameworks.device_names()["cpu"], "threads": 1, "versions": frameworks.versions(),
-           "wall_seconds": time.time() - t0, "model": "T(S) = startup + S x step (paritybench/time_to_train.py)",
+           "wall_seconds": time.time() - t0, "model": "T(S) = startup + S x step (paritybench/analyses/time_to_train.py)",
            "entries": ents, "rows": rows, "train": train}
     study.save(out, doc)
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .. import registry
 from ..contract import Model, invalid
 from .sparse_parity import MODEL as SPARSE_PARITY
 
@@ -63,3 +64,18 @@ def check_variant(model: Model, backend: str, variant: str | None) -> str:
         raise invalid("variant", variant, f"for backend {backend} of model {model.name}: one of "
                       + ", ".join(model.variants[backend]))
     return variant
+
+
+FRAMEWORK = {"torch": "torch", "jax": "jax"}
+
+
+def model_available(model, backend: str, device: str) -> tuple[bool, str]:
+    """(True, "") if ``model``'s ``backend`` runs on ``device`` here, else (False, why); imports it."""
+    if backend in FRAMEWORK and not registry.installed(FRAMEWORK[backend]):
+        return False, f"{FRAMEWORK[backend]} is not installed"
+    try:
+        module = get_backend(model, backend)
+    except ValueError as e:
+        return False, str(e).split("; allowed: ", 1)[-1]
+    check = getattr(module, "available", None)
+    return check(device) if check else (True, "")

@@ -148,7 +148,7 @@ def same_model(model: Model, cfg, train: Train, device: str = "cpu", backends=("
         tol, reason = 16 * self_gap, f"16 x the reference's own {train.dtype} gap {self_gap:.2g} (above sqrt(eps) {math.sqrt(eps):.2g})"
     rep = Report(ref_name, train.dtype, tol, reason, self_gap)
     # 4. each backend's loss and gradient at the start
-    from paritybench.cmd_train import model_available
+    from .. import model_available
     live = []
     for b in backends:
         ok, why = model_available(model, b, device)

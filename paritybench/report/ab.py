@@ -1,0 +1,269 @@
+"""docs/compare.md's generated blocks on verdicts across machines and versions (``paritybench report``):
+  hw-study       the newest results/hw-study-*/study.json (bench/studies/hw_study.py): false verdicts
+                 between a native and an emulated CPU path, with and without --across-machines;
+  ab-runs        every committed results/ab-*/ (``paritybench ab``): each side's versions and path,
+                 and compare's verdicts of B against A per step and floor case;
+  jax-sin-probe  every committed results/jax-sin-probe-*.json (bench/studies/probe_jax_sin.py);
+  gate-study     every committed results/gate-study-*/ judged by today's gate, with each pair's
+                 resolution (this module's BLOCKS update report's, so this rendering is the one used);
+  resolution-study  the newest results/resolution-study-*/study-*.json (bench/studies/resolution_study.py):
+                 A/A false calls over many case-sets, planted slowdowns' detection, quiet and beside a hog;
+  noise-profile  the newest results/noise-profile-*.json (bench/studies/noise_profile.py).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ..store import resultfile
+from ..text.tables import short
+from ..store.resultfile import Run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _dirs(pattern: str) -> list[Path]:
+    return sorted(d for d in (ROOT / "results").glob(pattern) if d.is_dir())
+
+
+def block_hw_study(run: Run) -> str:
+    dirs = [d for d in _dirs("hw-study-*") if (d / "study.json").is_file()]
+    if not dirs:
+        return "no committed results/hw-study-*/ (python -m bench.studies.hw_study)\n"
+    d = dirs[-1]
+    s = json.loads((d / "study.json").read_text())
+    first = resultfile.load(d / f"{s['across_machines'][0]['old']}", "run")
+    numeric = first.machine_info.get("numeric") or {}
+    env = " ".join(f"{k}={v!r}" if " " in v else f"{k}={v}" for k, v in s["env"].items())
+    out = [f"`results/{d.name}`: {numeric.get('cpu_model')}, native path: torch "
+           f"{(numeric.get('torch') or {}).get('cpu_capability')}, numpy {', '.join((numeric.get('numpy_simd') or {}).get('found') or [])}; "
+           f"emulated: `{env}`; {first.doc_extra.get('processes')} processes per case, the same commit in "
+           f"every run ({first.datetime[:16]} UTC). Every 'slower' or 'faster' here is false.", "",
+           "| pair | gate | cases judged | slower | faster | exit |", "|---|---|---|---|---|---|"]
+    for g in s["across_machines"] + s["default"] + [s["control_native_aa"]]:
+        mode = "--across-machines" if g["across_machines"] else (
+            "default (no verdict: hardware differs)" if not g["verdicts_given"] else "default (same path: A/A)")
+        judged = g["judged"] - g.get("no_verdict", 0)
+        out.append(f"| {g['old']} -> {g['new']} | {mode} | {judged} | {len(g['slower'])} | "
+                   f"{len(g['faster'])} | {g['exit']} |")
+    emu = resultfile.load(d / s["across_machines"][0]["new"], "run")
+    moves = sorted(((short(c.name), c.get("floor_ratio"), emu.cases[k].get("floor_ratio"))
+                    for k, c in first.cases.items() if k in emu.cases and c.kind == "throughput"
+                    and c.get("floor_ratio") and emu.cases[k].get("floor_ratio")),
+                   key=lambda t: -abs(math.log(t[2] / t[1])))
+    if moves:
+        out += ["", "The step/floor ratios that moved most between the two paths (same code, same machine):", "",
+                "| case | native | emulated | emulated / native |", "|---|---|---|---|"]
+        out += [f"| {c} | {a:.2f}x | {b:.2f}x | {b / a:.2f} |" for c, a, b in moves[:8]]
+    wrong = sorted({c for g in s["across_machines"] for c in g["slower"] + g["faster"]})
+    if wrong:
+        out += ["", "Falsely judged with --across-machines: " + ", ".join(f"`{c}`" for c in wrong) + "."]
+    other = sorted({r for g in s["across_machines"] for r in g["regressions"] if ": slower," not in r})
+    if other:
+        out += ["", "Other false regressions with --across-machines: " + "; ".join(other) + "."]
+    return "\n".join(out) + "\n"
+
+
+def _side(r: Run) -> str:
+    m, numeric = r.machine_info, r.machine_info.get("numeric") or {}
+    isa = (numeric.get("jax") or {}).get("xla_cpu_max_isa")
+    return (f"torch {m.get('torch')}, jax {m.get('jax')}/{m.get('jaxlib')}, numpy {m.get('numpy')}"
+            + (f", XLA ISA {isa}" if isa and isa != "host" else ""))
+
+
+def block_ab_runs(run: Run) -> str:
+    from ..gate import compare
+    dirs = [d for d in _dirs("ab-*") if (d / "a.json").is_file() and (d / "b.json").is_file()]
+    if not dirs:
+        return "no committed results/ab-*/ (paritybench ab)\n"
+    out = []
+    for d in dirs:
+        a, b = resultfile.load(d / "a.json", "A"), resultfile.load(d / "b.json", "B")
+        info = b.doc_extra.get("ab") or {}
+        diff = compare.compare_runs(a, b)
+        given = [r for r in diff.rows if r.verdict in ("slower", "faster")]
+        numeric = a.machine_info.get("numeric") or {}
+        out += [f"**`results/{d.name}`** ({a.datetime[:16]} UTC, {numeric.get('cpu_model')}): "
+                f"profile {info.get('profile')}, {info.get('processes')} processes per side, alternating A, B; "
+                f"selection `{info.get('selection')}`.", "",
+                f"- A: {_side(a)}", f"- B: {_side(b)}",
+                f"- basis: {diff.basis.split(';')[0]}"
+                + (f"; drift control: {', '.join(sorted(set(diff.controls.values())))}" if diff.controls else ""),
+                f"- {len(diff.rows)} cases, **{len(given)} verdicts** (slower or faster), "
+                f"{len(diff.regressions)} regressions"
+                + ("" if not diff.regressions else ": " + "; ".join(diff.regressions)), ""]
+        out += [f"- {diff.resolution.get('line', 'resolution: -')}", "",
+                "| case | time B/A | step/floor A | step/floor B | resolution | verdict |", "|---|---|---|---|---|---|"]
+        common = [k for k in b.cases if k in a.cases]  # compare_runs' rows, in its order
+        for k, row in zip(common, diff.table.rows):
+            if b.cases[k].kind not in ("throughput", "tuned", "floor"):
+                continue
+            fa, fb, res = row[1], row[2], row[4]
+            out.append(f"| {row[0]} | {row[7]:.2f}x | {'-' if fa is None else f'{fa:.2f}x'} | "
+                       f"{'-' if fb is None else f'{fb:.2f}x'} | {'-' if res is None else f'{100 * res:.1f}%'} | {row[8]} |")
+        if diff.same_machine:
+            as_if = _as_if_changed(a, b)
+            out += ["", f"The same A/A judged as if torch and jax had both changed (their steps and floors on "
+                    f"absolute times over numpy's floor rounds, the basis of an upgrade): {len(as_if)} cases, "
+                    f"**{sum(v.label in ('slower', 'faster') for v in as_if)} verdicts**, largest change "
+                    f"{max(abs(v.effect - 1) for v in as_if if v.effect) * 100:.1f}%."]
+        agree = [c for c in b.cases.values() if c.kind == "agreement"]
+        if agree:
+            changed = [r for r in diff.regressions if "outcome" in r or "agreement" in r]
+            out += ["", f"Agreement cases: {len(agree)}, "
+                    + ("every outcome the same on both sides." if not changed else "changed: " + "; ".join(changed))]
+        out.append("")
+    return "\n".join(out)
+
+
+def _as_if_changed(a: Run, b: Run) -> list:
+    """Verdicts of every torch and jax step and floor of B against A on the absolute/control basis."""
+    from ..gate import compare
+    from ..gate import rules as V
+    affected = {"torch", "jax"}
+    return [compare.judge_changed(a.cases[k], n, a, b, V.Rules(), affected)[0] for k, n in b.cases.items()
+            if n.kind in ("throughput", "floor") and n.get("backend") in affected and k in a.cases]
+
+
+def block_jax_sin_probe(run: Run) -> str:
+    files = sorted((ROOT / "results").glob("jax-sin-probe-*.json"))
+    if not files:
+        return "no committed results/jax-sin-probe-*.json (python -m bench.studies.probe_jax_sin)\n"
+    out = []
+    for f in files:
+        doc = json.loads(f.read_text())
+        s = doc["ns_per_element"]
+        out += [f"`results/{f.name}` ({doc['when'][:16]} UTC): XLA_FLAGS `{doc.get('xla_flags') or '(none)'}`, "
+                f"n = 1e6 float32, {doc['rounds']} processes per side alternating, one thread; ns per element:", "",
+                f"| pass | jax {s['a']['jax']} | jax {s['b']['jax']} | change |", "|---|---|---|---|"]
+        for k in (k + off for k in ("sin", "cos", "sum", "sum_sin", "floor") for off in ("", "_ynn_off")):
+            va, vb = s["a"].get(k), s["b"].get(k)
+            out.append(f"| {k} | {'-' if va is None else f'{va:.2f}'} | {'-' if vb is None else f'{vb:.2f}'} | "
+                       f"{f'{vb / va:.2f}x' if va and vb else '-'} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def block_gate_study(run: Run) -> str:
+    """The committed gate studies' A/A pairs and planted runs, judged by today's gate, each pair with
+    its resolution summary."""
+    from ..gate import rules as V, study
+    dirs = study.study_dirs()
+    if not dirs:
+        return "no committed gate study (results/gate-study-*/)\n"
+    out = [f"Judged by today's gate with its defaults (per case a threshold from its own noise, at most "
+           f"{V.ALPHA:g} false verdicts per case, at least {100 * V.MIN_EFFECT:.0f}%; one process a side: at "
+           f"least {100 * V.ROUNDS_ONLY_MIN_EFFECT:.0f}% and only with a noise profile's run-to-run sd for the "
+           "case, else too noisy). Noise profile: each pair's own (`gate.noise.find_profile`), else an assumed "
+           "run-to-run sd."]
+    for d in dirs:
+        f = study.gate_study_figures(d)
+        first = f["first"]
+        threads = (first.machine_info.get("threads") or {}).get("set")
+        cpu = (first.machine_info.get("numeric") or {}).get("cpu_model", "?")
+        procs = first.doc_extra.get("processes") or 1
+        how = (f"{procs} processes per case" if procs > 1
+               else "1 process per case (before replicas: judged on rounds only)")
+        out += ["", f"`results/{d.name}`: {threads} thread{'' if threads == 1 else 's'}, {how}, {cpu}, "
+                    f"{first.datetime[:16]} UTC", "",
+                "| A/A pair | apart | slower | faster | too noisy | cases | resolution: median / 90% / worst | largest change |",
+                "|---|---|---|---|---|---|---|---|"]
+        for g in f["aa"]:
+            res = [r.resolution for r in g["rows"] if r.resolution is not None]
+            res.sort()
+            noisy = sum(r.verdict == "too noisy" for r in g["rows"])
+            summ = (f"{100 * res[len(res) // 2]:.0f}% / {100 * res[min(len(res) - 1, -(-9 * len(res) // 10) - 1)]:.0f}% / "
+                    f"{100 * res[-1]:.0f}%") if res else "-"
+            out.append(f"| {g['pair']} | {g['gap_min']:.0f} min | {len(g['slower'])} | {len(g['faster'])} | {noisy} | "
+                       f"{g['cases']} | {summ} | {100 * (math.exp(g['max_effect']) - 1):.0f}% |")
+        for g in f["aa"]:
+            for label in ("slower", "faster"):
+                if g[label]:
+                    out += ["", f"{g['pair']}, called {label}: " + ", ".join(f"`{c}`" for c in g[label])]
+        if f["planted"]:
+            for c, r in f["planted"]["rows"].items():
+                factor = f["planted"]["plant"][c]
+                out += ["", f"Planted {factor:.2f}x in `{c}`, against the last A/A run: "
+                        + (f"**{r.verdict}**, measured change {r.effect:.2f}x, resolution "
+                           f"{100 * r.resolution:.1f}%" if r and r.resolution is not None else
+                           f"**{r.verdict}**" if r else "case missing")
+                        + f"; other cases called slower: {len(f['planted']['other_slower'])}."]
+    return "\n".join(out) + "\n"
+
+
+def _newest(pattern: str) -> Path | None:
+    files = sorted((ROOT / "results").glob(pattern))
+    return files[-1] if files else None
+
+
+def block_resolution_study(run: Run) -> str:
+    d = next((d for d in reversed(_dirs("resolution-study-*")) if list(d.glob("study-*.json"))), None)
+    if d is None:
+        return "no committed results/resolution-study-*/study-*.json (python -m bench.studies.resolution_study)\n"
+    f = sorted(d.glob("study-*.json"))[-1]
+    doc = json.loads(f.read_text())
+    s, runs = doc["summary"], doc["figures"]["runs"]
+    out = [f"`{f.relative_to(ROOT)}` (analysed {doc['when'][:16]} UTC; profile used: "
+           f"{doc.get('profile') or 'none'}). Runs of `bench/test_throughput.py` (the seed model's steps and "
+           "floors, default profile, CPU, 1 thread):", "",
+           "| run | processes | planted in every step | hog (procs:on s:off s) | wall s |", "|---|---|---|---|---|"]
+    for n, m in runs.items():
+        out.append(f"| {n} | {m['processes']} | {m.get('plant_all') or '-'} | "
+                   f"{':'.join(str(x) for x in m['hog']) if m.get('hog') else '-'} | {m['wall_seconds']:.0f} |")
+    out += ["", "A/A: false verdicts (every 'slower' or 'faster' here is false), Clopper-Pearson 95% intervals:", "",
+            "| case-sets | condition | sets | case-comparisons | false slower | false faster | per 1,000 (95% CI) | sets with a false verdict (95% CI) | too noisy per set |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for key, e in s.items():
+        if not key.startswith(("splits_", "pairs_", "ab_")):
+            continue
+        kind, cond = key.split("_", 1)
+        what = {"splits": "4 vs 3 splits of one 8-process run's replicas", "pairs": "separate runs (the committed studies' disjoint pairs, each judged with a profile of the other runs; the study's own runs with the committed profile)",
+                "ab": "`paritybench ab` A/A (quick profile, 4 per side)"}[kind]
+        lo, hi = e["false_per_1000_ci95"]
+        slo, shi = e["sets_ci95"]
+        out.append(f"| {what} | {cond} | "
+                   f"{e['case_sets']} | {e['case_comparisons']} | {e['false_slower']} | {e['false_faster']} | "
+                   f"{e['false_per_1000']:.2f} ({lo:.2f}-{hi:.2f}) | {e['sets_with_a_false_call']} ({100 * slo:.0f}%-{100 * shi:.0f}%) | "
+                   f"{e['too_noisy_per_set']:.1f} |")
+    plants = [(k, e) for k, e in s.items() if k.startswith("plant_")]
+    if plants:
+        out += ["", "Planted slowdowns (every step case of a run planted; each planted run against the A/A runs of "
+                "its condition): detected = called 'slower'.", "",
+                "| condition | planted | size | tries | slower | too noisy | faster (false) | detected |",
+                "|---|---|---|---|---|---|---|---|"]
+        for k, e in sorted(plants):
+            _, cond, factor, size = k.split("_")
+            out.append(f"| {cond} | {float(factor):.2f}x | {size} | {e['tries']} | {e['slower']} | {e['too_noisy']} | "
+                       f"{e['false_faster']} | {100 * e['slower'] / e['tries']:.0f}% |" if e["tries"] else
+                       f"| {cond} | {float(factor):.2f}x | {size} | 0 | - | - | - | - |")
+    res = doc.get("resolution")
+    if res:
+        out += ["", "Resolution of the quiet separate-run pairs (the gate between two `make bench` runs):", ""]
+        out += [f"- {line}" for line in res]
+    return "\n".join(out) + "\n"
+
+
+def block_noise_profile(run: Run) -> str:
+    p = _newest("noise-profile-*.json")
+    if p is None:
+        return "no committed results/noise-profile-*.json (python -m bench.studies.noise_profile)\n"
+    doc = json.loads(p.read_text())
+    cases = doc["cases"]
+    sd_run = sorted(e["sd_run"] for e in cases.values())
+    sd_p = sorted(e["sd_process"] for e in cases.values())
+    wide = sorted(cases.items(), key=lambda kv: -kv[1]["sd_run"])[:6]
+    out = [f"`results/{p.name}`: {len(cases)} cases from {len(doc['runs'])} A/A runs "
+           f"({', '.join(f'`{r}`' for r in doc['runs'])}).", "",
+           f"- run-to-run sd of a case's mean (at least {100 * 0.005:.1f}%): median {100 * sd_run[len(sd_run) // 2]:.1f}%, "
+           f"largest {100 * sd_run[-1]:.1f}%",
+           f"- between-process sd within a run: median {100 * sd_p[len(sd_p) // 2]:.1f}%, largest {100 * sd_p[-1]:.1f}%",
+           "", "| case | run-to-run sd | between-process sd | runs |", "|---|---|---|---|"]
+    out += [f"| {k.split('[')[-1][:-1]} | {100 * e['sd_run']:.1f}% | {100 * e['sd_process']:.1f}% | {e['runs']} |"
+            for k, e in wide]
+    return "\n".join(out) + "\n"
+
+
+BLOCKS = {"hw-study": block_hw_study, "ab-runs": block_ab_runs, "jax-sin-probe": block_jax_sin_probe,
+          "gate-study": block_gate_study, "resolution-study": block_resolution_study,
+          "noise-profile": block_noise_profile}
