@@ -140,7 +140,8 @@ def test_explain_command(run, capsys, tmp_path):
 
 def test_tuned_and_op_cases_are_gated_like_steps(tmp_path):
     """A tuned step or an op 1.5x slower against its floor, in rounds that do not overlap, is a
-    regression in compare (one process: judged on its rounds)."""
+    regression in compare (one process: judged on its rounds, with a noise profile's run-to-run sd
+    for the case; without one a one-process case is too noisy, never slower: docs/compare.md)."""
     def with_rounds(d, factor):
         for b in d["benchmarks"]:
             e = b["extra_info"]
@@ -153,9 +154,15 @@ def test_tuned_and_op_cases_are_gated_like_steps(tmp_path):
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(with_rounds(run_doc(), 1.0)))
     new.write_text(json.dumps(with_rounds(run_doc(), 1.5)))
-    d = compare.compare_runs(resultfile.load(old, "old"), resultfile.load(new, "new"))
+    a, b = resultfile.load(old, "old"), resultfile.load(new, "new")
+    entry = {"sd_process": 0.0, "df_process": 0, "sd_run": 0.02, "df_run": 20, "runs": 21}
+    profile = {"cases": {k: entry for k in a.cases}, "runs": ["r"] * 21, "path": "profile.json"}
+    d = compare.compare_runs(a, b, profile=profile)
     slower = {r.case for r in d.rows if r.verdict == "slower"}
     assert slower == {"jax-scan-tuned", "op-jax-tuned-sin"}, d.rows
+    d = compare.compare_runs(a, b, profile=None)
+    assert not any(r.verdict == "slower" for r in d.rows), d.rows
+    assert {r.verdict for r in d.rows if r.case in ("jax-scan-tuned", "op-jax-tuned-sin")} == {"too noisy"}
 
 
 def test_parts_from_paired_ratios_cancel_the_machines_drift(tmp_path):
