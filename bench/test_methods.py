@@ -5,7 +5,7 @@ time_to_solution  one full ``methods.train("curriculum", ...)`` from w0 = 1.5 (p
                   one warm-up call (on-disk compile caches warm). x_max 1e6 in float32 (the full
                   profile: 1e3 and 1e4 too, and float64), every backend/variant. extra_info kind "method": outcome, steps, stages; the
                   outcome must be "solved" (asserted after timing, so a failure is recorded).
-sweep             one map cell = E = PARITYBENCH_SWEEP_E (default 1024, full profile 4096) trainings of 100 steps at
+sweep             (full profile only) one map cell = E = PARITYBENCH_SWEEP_E (default 1024, full profile 4096) trainings of 100 steps at
                   n = 1000 in the backend's batched form (one ensemble: torch broadcasting,
                   jax.vmap); the timed call is ``advance(100)`` on a prepared runner (compile
                   outside, a scan's for its length 100 too), beside the backend's ``floor`` (100 fused passes of sin+cos over the
@@ -62,6 +62,8 @@ def in_profile(profile: str, test: str, params: dict) -> bool:
     profile times both dtypes; bench/conftest.py deselects the others at collection)."""
     if profile == "quick":
         return False  # the quick profile answers the throughput question alone
+    if test == "test_sweep":  # full only: the default matrix times every backend at n = 1e3, E = 1024
+        return profile == "full"  # already (~21 s of compiles a default run could not pay for)
     return profile == "full" or test != "test_time_to_solution" or (params["x_max"] == 10**6
                                                                       and params["dtype"] == "float32")
 
