@@ -550,3 +550,19 @@ def test_a_study_rejects_bad_numbers_in_one_line_before_measuring(module, args, 
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 2 and f"argument {field}: got" in lines[-1] and "allowed:" in lines[-1], p.stderr
     assert not out.exists() and "Traceback" not in p.stderr
+
+
+def test_the_default_run_leaves_to_full_what_it_cannot_pay_for_in_6_minutes():
+    # the plot tool's timing, the methods sweep and the float64 time to solution (#29: a fresh
+    # clone's default run measured 361-369 s with them, 320 s without): full only, never quick
+    from bench import test_methods, test_tools
+    t2s = lambda dtype, x_max: {"device": "cpu", "backend": "torch", "variant": "compiled", "dtype": dtype, "x_max": x_max}
+    sweep = {"device": "cpu", "backend": "jax", "variant": "scan", "dtype": "float32"}
+    for profile, want in (("quick", (False, False, False, False)), ("default", (False, False, True, False)),
+                          ("full", (True, True, True, True))):
+        got = (test_tools.in_profile(profile, "test_plot", {}),
+               test_methods.in_profile(profile, "test_sweep", sweep),
+               test_methods.in_profile(profile, "test_time_to_solution", t2s("float32", 10**6)),
+               test_methods.in_profile(profile, "test_time_to_solution", t2s("float64", 10**6)))
+        assert got == want, (profile, got)
+    assert test_tools.in_profile("default", "test_report", {}) and test_tools.in_profile("default", "test_compare", {})

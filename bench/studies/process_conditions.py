@@ -22,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 from bench.studies import study
@@ -58,7 +59,6 @@ def main(argv=None) -> int:
     if bad or len(conds) < 2:
         ap.error(f"conditions: got {a.conditions!r}; allowed: two or more of {', '.join(PREFIX)}")
     out = study.out_path(a.out, "process-conditions")
-    import tempfile
     ratios: dict[str, dict[str, list[float]]] = {c: {} for c in conds}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.runs):

@@ -10,6 +10,7 @@ the median resolution and how many cases resolve 5% and 10%.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -20,15 +21,10 @@ from bench.studies import study
 
 
 def resolution(sd_process: float, df_process: float, sd_run: float, df_run: float, p: int) -> float:
-    """The change detected with 80% power, P against P processes: ``gate.rules.noise``'s formula."""
-    from paritybench.gate import rules as V, stats
-    v1, v2 = sd_process ** 2 * (2 / p), 2 * sd_run ** 2
-    df1 = df_process + 2 * p - 2
-    df = stats.satterthwaite([(v1, df1), (v2, df_run)]) if v2 > 0 else df1
-    df = df if math.isfinite(df) else 1e6
-    se = math.sqrt(v1 + v2)
-    tau = max(math.log1p(V.MIN_EFFECT), stats.t_ppf(1 - V.ALPHA / 2, df) * se)
-    return math.expm1(tau + stats.t_ppf(V.POWER, df) * se)
+    """The change detected with 80% power, P against P processes, by ``gate.rules.resolve`` (the
+    profile's between-process sd pooled with the processes' own degrees of freedom, as compare does)."""
+    from paritybench.gate import rules as V
+    return V.resolve(sd_process, df_process + 2 * p - 2, sd_run, df_run, p, p, V.ALPHA, V.MIN_EFFECT).resolution
 
 
 def table(profile: dict, processes: list[int]) -> list[str]:
@@ -57,15 +53,20 @@ def table(profile: dict, processes: list[int]) -> list[str]:
 
 
 def main(argv=None) -> int:
-    ap = study.parser(__doc__, "resolution-whatif")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("profile", nargs="?", default=None, help="a noise profile (default: the newest in results/)")
     ap.add_argument("--processes", type=study.positive_ints, default=[4, 8, 16])
     a = ap.parse_args(argv)
-    path = Path(a.profile) if a.profile else max((study.ROOT / "results").glob("noise-profile-*.json"))
+    found = sorted((study.ROOT / "results").glob("noise-profile-*.json"))
+    if not a.profile and not found:
+        ap.error("profile: none given and none in results/; allowed: a noise profile JSON "
+                 "(python -m bench.studies.noise_profile)")
+    path = Path(a.profile) if a.profile else found[-1]
     try:
         profile = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        ap.error(f"profile: got {path} ({e}); allowed: a noise profile JSON")
+        assert isinstance(profile.get("cases"), dict)
+    except (OSError, ValueError, AttributeError, AssertionError) as e:
+        ap.error(f"profile: got {path} ({e or 'no cases'}); allowed: a noise profile JSON")
     print(f"{path.name}: resolution by compare's rule from its sds (computed)")
     print("\n".join(table(profile, a.processes)))
     return 0

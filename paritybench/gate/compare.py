@@ -78,7 +78,7 @@ def resolution_summary(rows: list[Row], names: dict | None = None) -> dict:
     every case wider than ``rules.MAX_RESOLUTION`` with why; ``line``: one line of it."""
     judged = sorted((r for r in rows if r.resolution is not None), key=lambda r: r.resolution)
     unmeasured = [{"case": r.case, "why": r.why} for r in rows
-                  if r.verdict == "too noisy" and r.resolution is None]  # verdict.UNMEASURED
+                  if r.verdict == "too noisy" and r.resolution is None]  # rules.UNMEASURED
     tail = (f"; {len(unmeasured)} cases' resolution unmeasured (one process a side, no noise-profile entry)"
             if unmeasured else "")
     if not judged:

@@ -210,11 +210,18 @@ def noise(la: list[list[float]], lb: list[list[float]], rules: Rules, prior: dic
     else:
         sr, dfr = DEFAULT_RUN_SD, math.inf
         source += f", run-to-run {100 * DEFAULT_RUN_SD:.0f}% assumed (no noise profile)"
+    return resolve(sp, df1, sr, dfr, na, nb, rules.alpha, min_effect, source)
+
+
+def resolve(sp: float, df1: float, sr: float, dfr: float, na: int, nb: int, alpha: float,
+            min_effect: float, source: str = "") -> Noise:
+    """The threshold and resolution from the sds (module docstring): SE = sqrt(sp^2 (1/na + 1/nb)
+    + 2 sr^2), Welch-Satterthwaite df, threshold max(log(1 + min_effect), t(1 - alpha/2) SE)."""
     v1, v2 = sp * sp * (1 / na + 1 / nb), 2 * sr * sr
     se = math.sqrt(v1 + v2)
     df = stats.satterthwaite([(v1, df1), (v2, dfr)])
     df = df if math.isfinite(df) else 1e6
-    tau = max(math.log1p(min_effect), stats.t_ppf(1 - rules.alpha / 2, df) * se)
+    tau = max(math.log1p(min_effect), stats.t_ppf(1 - alpha / 2, df) * se)
     res = math.expm1(tau + stats.t_ppf(POWER, df) * se)
     return Noise(sp, df1, sr, dfr, se, df, math.expm1(tau), res, source)
 
