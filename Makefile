@@ -54,7 +54,7 @@ browser:
 	  fi; \
 	fi
 
-# make bench PROFILE=quick: the headline answer in under a minute (bench/matrix.py PROFILES)
+# make bench PROFILE=quick: the headline answer in about a minute (bench/matrix.py PROFILES)
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only $(if $(PROFILE),--profile $(PROFILE)) $(PYTEST_ARGS)
 
