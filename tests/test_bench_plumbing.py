@@ -542,6 +542,8 @@ def test_gpu_host_command_plans_and_refuses_without_a_gpu():
     ("probe_history_chunk", ["--steps", "10"], "--steps"),
     ("time_to_train_study", ["--steps", "1"], "--steps"),
     ("time_to_train_study", ["--sizes", "1e3,-1"], "--sizes"),
+    ("memory_control", ["--seconds", "0"], "--seconds"),
+    ("process_conditions", ["--runs", "0"], "--runs"),
 ])
 def test_a_study_rejects_bad_numbers_in_one_line_before_measuring(module, args, field, tmp_path):
     out = tmp_path / "out.json"
@@ -566,3 +568,23 @@ def test_the_default_run_leaves_to_full_what_it_cannot_pay_for_in_6_minutes():
                test_methods.in_profile(profile, "test_time_to_solution", t2s("float64", 10**6)))
         assert got == want, (profile, got)
     assert test_tools.in_profile("default", "test_report", {}) and test_tools.in_profile("default", "test_compare", {})
+
+
+def test_the_memory_control_study_takes_out_a_drift_that_follows_the_copy_and_keeps_process_levels():
+    # #31: synthetic windows, 4 processes: log step = log floor + 0.6 log dram + the process's level
+    # (0, +10%, 0, -5%) + 0.2% noise; the dram copy drifts 5% between windows. The step/floor window
+    # sd carries the copy's drift, the adjusted one only the noise; the levels stay between processes.
+    import random
+    from bench.studies import memory_control as M
+    rng = random.Random(3)
+    per = []
+    for level in (0.0, 0.10, 0.0, -0.05):
+        ws = []
+        for _ in range(12):
+            floor, dram, l3 = -9 + rng.gauss(0, 0.01), -7 + rng.gauss(0, 0.05), -8 + rng.gauss(0, 0.01)
+            ws.append({"floor": floor, "dram": dram, "l3": l3, "step": floor + 0.6 * dram + level + rng.gauss(0, 0.002)})
+        per.append(ws)
+    r = M.analyse(per)
+    assert r["window_sd"] > 0.025 and r["adjusted_window_sd"] < 0.004, r
+    assert 0.05 < r["process_sd"] < 0.10 and 0.05 < r["adjusted_process_means_sd"] < 0.10, r
+    assert all(abs(c[2] - 0.6) < 0.05 for c in r["coefficients_floor_l3_dram"]), r

@@ -8,6 +8,10 @@ drift of the machine hits them alike:
            every process gets the same memory layout
   cpu0     pinned to CPU 0 (taskset -c 0): no migration between CPUs
   cpu1     pinned to CPU 1
+  thp      the heap on transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1: glibc madvises
+           its heap MADV_HUGEPAGE; THP_MEM_ALLOC_ENABLE=1: torch's large tensors too): an array's
+           physical pages, and so its cache sets, are contiguous 2 MiB runs instead of whatever 4 KiB
+           pages the kernel handed out
 
     .venv/bin/python -m bench.studies.process_conditions [--runs 6] [--conditions plain,noaslr,cpu0] [--out F]
 
@@ -28,17 +32,17 @@ import time
 from bench.studies import study
 
 CASES = ("torch-eager-cpu-f32-n100000-sgd-E1", "torch-compiled-cpu-f32-n100000-sgd-E1",
-         "jax-jit-cpu-f32-n100000-sgd-E1", "reference-numpy-cpu-f32-n1000000-sgd-E1")
+         "jax-jit-cpu-f32-n100000-sgd-E1", "reference-numpy-cpu-f32-n1000000-sgd-E1")  # --cases: others
 PREFIX = {"plain": [], "noaslr": ["setarch", "x86_64", "-R"], "cpu0": ["taskset", "-c", "0"],
-          "cpu1": ["taskset", "-c", "1"]}
+          "cpu1": ["taskset", "-c", "1"], "thp": []}
+ENV = {"noaslr": {"PYTHONHASHSEED": "0"},
+       "thp": {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1", "THP_MEM_ALLOC_ENABLE": "1"}}
 
 
-def one_run(condition: str, out: str) -> dict[str, float]:
-    """One fresh one-process bench run of CASES under ``condition``: {case: median paired ratio}."""
-    env = dict(os.environ, PARITYBENCH_CACHE_SCAN="no")
-    if condition == "noaslr":
-        env["PYTHONHASHSEED"] = "0"
-    select = "test_step and (" + " or ".join(CASES) + ")"
+def one_run(condition: str, out: str, cases=CASES) -> dict[str, float]:
+    """One fresh one-process bench run of ``cases`` under ``condition``: {case: median paired ratio}."""
+    env = dict(os.environ, PARITYBENCH_CACHE_SCAN="no", **ENV.get(condition, {}))
+    select = "test_step and (" + " or ".join(cases) + ")"
     subprocess.run(PREFIX[condition] + [sys.executable, "-m", "pytest", "bench/test_throughput.py", "--benchmark-only",
                                         "-q", "-p", "no:cacheprovider", "--device", "cpu", "--processes", "1",
                                         "--profile", "default", "-k", select, "--benchmark-json", out],
@@ -53,8 +57,9 @@ def main(argv=None) -> int:
     ap = study.parser(__doc__, "process-conditions")
     ap.add_argument("--runs", type=study.positive_int, default=6)
     ap.add_argument("--conditions", default="plain,noaslr,cpu0")
+    ap.add_argument("--cases", default=",".join(CASES), help="step case ids, comma-separated")
     a = ap.parse_args(argv)
-    conds = a.conditions.split(",")
+    conds, cases = a.conditions.split(","), tuple(a.cases.split(","))
     bad = [c for c in conds if c not in PREFIX]
     if bad or len(conds) < 2:
         ap.error(f"conditions: got {a.conditions!r}; allowed: two or more of {', '.join(PREFIX)}")
@@ -64,14 +69,14 @@ def main(argv=None) -> int:
         for i in range(a.runs):
             for c in conds:
                 t = time.time()
-                for case, r in one_run(c, f"{tmp}/{c}{i}.json").items():
+                for case, r in one_run(c, f"{tmp}/{c}{i}.json", cases).items():
                     ratios[c].setdefault(case, []).append(r)
                 print(f"run {i} {c}: {time.time() - t:.0f} s", flush=True)
     sd = {c: {k: statistics.stdev([math.log(x) for x in v]) for k, v in per.items()} for c, per in ratios.items()}
     for c in conds:
         for k, v in ratios[c].items():
             print(f"{c:7s} {k:40s} between-process sd {100 * sd[c][k]:5.1f}%  " + " ".join(f"{x:.2f}" for x in v))
-    study.save(out, {"kind": "process-conditions", "runs": a.runs, "cases": list(CASES),
+    study.save(out, {"kind": "process-conditions", "runs": a.runs, "cases": list(cases), "env": {c: ENV.get(c, {}) for c in conds},
                      "paired_ratio_medians": ratios, "between_process_sd": sd})
     return 0
 

@@ -8,7 +8,10 @@
                  resolution (this module's BLOCKS update report's, so this rendering is the one used);
   resolution-study  the newest results/resolution-study-*/study-*.json (bench/studies/resolution_study.py):
                  A/A false calls over many case-sets, planted slowdowns' detection, quiet and beside a hog;
-  noise-profile  the newest results/noise-profile-*.json (bench/studies/noise_profile.py).
+  noise-profile  the newest results/noise-profile-*.json (bench/studies/noise_profile.py);
+  process-conditions  every committed results/process-conditions-*.json (bench/studies/process_conditions.py):
+                 the between-process sd per case under each condition a process was started in;
+  memory-control  the newest results/memory-control-*.json (bench/studies/memory_control.py).
 """
 from __future__ import annotations
 
@@ -264,6 +267,46 @@ def block_noise_profile(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
+def block_process_conditions(run: Run) -> str:
+    files = sorted((ROOT / "results").glob("process-conditions-*.json"))
+    if not files:
+        return "no committed results/process-conditions-*.json (python -m bench.studies.process_conditions)\n"
+    out = []
+    for p in files:
+        doc = json.loads(p.read_text())
+        sd = doc["between_process_sd"]
+        conds = list(sd)
+        out += [f"`results/{p.name}`: {doc['runs']} fresh one-process runs per condition, interleaved; "
+                "between-process sd of the paired ratio's median:", "",
+                "| case | " + " | ".join(conds) + " |", "|---|" + "---|" * len(conds)]
+        out += [f"| {c} | " + " | ".join(f"{100 * sd[k][c]:.1f}%" for k in conds) + " |" for c in sd[conds[0]]]
+        out.append("")
+    return "\n".join(out)
+
+
+def memory_control_table(result: dict) -> list[str]:
+    """bench/studies/memory_control.py's figures per case, as a markdown table."""
+    out = ["| case | window sd | process sd | lag-1 | adjusted window sd | sd of process means | adjusted |",
+           "|---|---|---|---|---|---|---|"]
+    for c, r in result.items():
+        out.append(f"| {c} | {100 * r['window_sd']:.1f}% | {100 * r['process_sd']:.1f}% | {r['lag1']:+.2f} | "
+                   f"{100 * r['adjusted_window_sd']:.1f}% | {100 * r['process_means_sd']:.1f}% | "
+                   f"{100 * r['adjusted_process_means_sd']:.1f}% |")
+    return out
+
+
+def block_memory_control(run: Run) -> str:
+    p = _newest("memory-control-*.json")
+    if p is None:
+        return "no committed results/memory-control-*.json (python -m bench.studies.memory_control)\n"
+    doc = json.loads(p.read_text())
+    head = (f"`results/{p.name}`: {doc['processes']} fresh processes one after another, {doc['seconds']} s "
+            f"each, {doc['window']}-second windows, {doc.get('cpu') or 'CPU not recorded'}; copies of "
+            f"{doc['l3_bytes'] >> 20} MiB (l3) and {doc['dram_bytes'] >> 20} MiB (dram):")
+    return "\n".join([head, ""] + memory_control_table(doc["result"])) + "\n"
+
+
 BLOCKS = {"hw-study": block_hw_study, "ab-runs": block_ab_runs, "jax-sin-probe": block_jax_sin_probe,
           "gate-study": block_gate_study, "resolution-study": block_resolution_study,
-          "noise-profile": block_noise_profile}
+          "noise-profile": block_noise_profile, "process-conditions": block_process_conditions,
+          "memory-control": block_memory_control}
