@@ -107,3 +107,31 @@ def test_merge_keeps_one_list_per_process_and_the_median_per_step_when_k_differs
     assert e["extra_info"]["process_round_seconds"] == [[10e-6] * 12, [30e-6] * 12]
     assert e["extra_info"]["floor_ratio_processes"] == [2.0, 3.0] and e["extra_info"]["floor_ratio"] == 2.5
     assert math.isclose(e["stats"]["median"] / 128, 20e-6)  # per step: 10 and 30 us, not per call
+
+
+def test_ab_power_splits_the_processes_into_groups_and_counts_a_planted_change(tmp_path):
+    # #31's ab study on the committed A/A ab (4 processes a side): side B's copy gets one case 30%
+    # slower in every process and the plant recorded; groups of 4 and of 2 are judged by compare's rule
+    from bench.studies import ab_power as P
+    src = Path(__file__).resolve().parents[1] / "results" / "ab-aa-quick-20261205T001244"
+    a, b = (json.loads((src / f"{s}.json").read_text()) for s in "ab")
+    case = "torch-compiled-cpu-f32-n1000000-sgd-E1"
+    for bench in b["benchmarks"]:
+        if bench["name"].endswith(f"[{case}]"):
+            ei = bench["extra_info"]
+            ei["process_paired_ratios"] = [[1.3 * x for x in p] for p in ei["process_paired_ratios"]]
+    planted = {case: 1.3}
+    got = {p: P.judge(a, b, planted, p) for p in (4, 2)}
+    assert got[4]["groups"] == 1 and got[2]["groups"] == 2
+    assert got[4]["planted"]["1.3x large"] == {"tries": 1, "slower": 1, "too noisy": 0, "faster": 0}
+    assert got[2]["planted"]["1.3x large"]["tries"] == 2
+    u = got[4]["unplanted"]
+    assert u["comparisons"] == 9 and u["slower"] + u["faster"] == 0, u  # the A/A cases: no verdict
+    assert len(got[4]["resolve"]["large"]) == 1 and len(got[2]["resolve"]["small"]) == 2
+    # a group is the processes side by side: a case's lists cut alike, other fields untouched
+    g = P.group(b, 2, 4)
+    one = next(x for x in g["benchmarks"] if x["name"].endswith(f"[{case}]"))["extra_info"]
+    whole = next(x for x in b["benchmarks"] if x["name"].endswith(f"[{case}]"))["extra_info"]
+    assert one["process_paired_ratios"] == whole["process_paired_ratios"][2:4]
+    assert one["process_round_seconds"] == whole["process_round_seconds"][2:4]
+    assert len(whole["process_paired_ratios"]) == 4 and one["paired_ratios"] == whole["paired_ratios"]

@@ -11,7 +11,9 @@
   noise-profile  the newest results/noise-profile-*.json (bench/studies/noise_profile.py);
   process-conditions  every committed results/process-conditions-*.json (bench/studies/process_conditions.py):
                  the between-process sd per case under each condition a process was started in;
-  memory-control  the newest results/memory-control-*.json (bench/studies/memory_control.py).
+  memory-control  the newest results/memory-control-*.json (bench/studies/memory_control.py);
+  ab-power       the newest results/ab-power-*.json (bench/studies/ab_power.py): planted slowdowns
+                 caught and false verdicts in one interleaved ab, its processes in groups of P.
 """
 from __future__ import annotations
 
@@ -89,7 +91,10 @@ def block_ab_runs(run: Run) -> str:
         numeric = a.machine_info.get("numeric") or {}
         out += [f"**`results/{d.name}`** ({a.datetime[:16]} UTC, {numeric.get('cpu_model')}): "
                 f"profile {info.get('profile')}, {info.get('processes')} processes per side, alternating A, B; "
-                f"selection `{info.get('selection')}`.", "",
+                f"selection `{info.get('selection')}`"
+                + (f"; **planted slower on side B** (`--plant-b`, a test of the gate): "
+                   f"{len([x for x in info['planted'].split(',') if x])} cases" if info.get("planted") else "")
+                + ".", "",
                 f"- A: {_side(a)}", f"- B: {_side(b)}",
                 f"- basis: {diff.basis.split(';')[0]}"
                 + (f"; drift control: {', '.join(sorted(set(diff.controls.values())))}" if diff.controls else ""),
@@ -306,7 +311,34 @@ def block_memory_control(run: Run) -> str:
     return "\n".join([head, ""] + memory_control_table(doc["result"])) + "\n"
 
 
+def ab_power_table(doc: dict) -> list[str]:
+    """bench/studies/ab_power.py's figures as a markdown table."""
+    out = ["| P a side | groups | planted: caught (too noisy) of tries | unplanted: false verdicts of comparisons (95% CI per 1,000) | resolve 5% at n >= 1e5 | resolve 10% at n = 1e3 |",
+           "|---|---|---|---|---|---|"]
+    for p, t in doc["by_processes"].items():
+        caught = "; ".join(f"{k}: {v['slower']} ({v['too noisy']}) of {v['tries']}" for k, v in sorted(t["planted"].items()))
+        u = t["unplanted"]
+        lo, hi = u["false_per_1000_ci95"]
+        n_large, n_small = doc["cases"]["large"], doc["cases"]["small"]
+        out.append(f"| {p} | {t['groups']} | {caught} | {u['slower'] + u['faster']} of {u['comparisons']} "
+                   f"({lo:.1f}-{hi:.1f}) | {', '.join(str(x) for x in t['resolve']['large'])} of {n_large} | "
+                   f"{', '.join(str(x) for x in t['resolve']['small'])} of {n_small} |")
+    return out
+
+
+def block_ab_power(run: Run) -> str:
+    p = _newest("ab-power-*.json")
+    if p is None:
+        return "no committed results/ab-power-*.json (python -m bench.studies.ab_power)\n"
+    doc = json.loads(p.read_text())
+    planted = sorted({f"{v:g}x" for v in doc["planted"].values()})
+    head = (f"`results/{p.name}`, from `{doc['ab_dir']}`: {len(doc['planted'])} step cases planted slower on "
+            f"side B ({', '.join(planted)}), the other {doc['cases']['large'] + doc['cases']['small'] - len(doc['planted'])} "
+            "left as they were; each group of P processes a side judged by compare's rule on its own:")
+    return "\n".join([head, ""] + ab_power_table(doc)) + "\n"
+
+
 BLOCKS = {"hw-study": block_hw_study, "ab-runs": block_ab_runs, "jax-sin-probe": block_jax_sin_probe,
           "gate-study": block_gate_study, "resolution-study": block_resolution_study,
           "noise-profile": block_noise_profile, "process-conditions": block_process_conditions,
-          "memory-control": block_memory_control}
+          "memory-control": block_memory_control, "ab-power": block_ab_power}
