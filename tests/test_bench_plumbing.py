@@ -588,3 +588,18 @@ def test_the_memory_control_study_takes_out_a_drift_that_follows_the_copy_and_ke
     assert r["window_sd"] > 0.025 and r["adjusted_window_sd"] < 0.004, r
     assert 0.05 < r["process_sd"] < 0.10 and 0.05 < r["adjusted_process_means_sd"] < 0.10, r
     assert all(abs(c[2] - 0.6) < 0.05 for c in r["coefficients_floor_l3_dram"]), r
+
+
+def test_the_whatif_bound_leaves_the_run_to_run_sd_alone_and_names_the_cases_it_stops():
+    # #31: with unlimited processes a side, SE = sqrt(2) x the run-to-run sd; a case at the 0.5% floor
+    # (taken as known) resolves 3% + 0.84 x 0.71% = 3.6%; one drifting 3% over 8 runs (df 7) cannot see 5%
+    import math
+    from bench.studies import resolution_whatif as W
+    assert W.unlimited(0.005, math.inf) == pytest.approx(math.expm1(math.log1p(0.03) + 0.8416 * 0.005 * math.sqrt(2)), rel=1e-3)
+    profile = {"cases": {
+        "bench/test_throughput.py::test_step[jax-jit-cpu-f32-n100000-sgd-E1]": {"sd_run": 0.005, "df_run": None},
+        "bench/test_throughput.py::test_step[torch-eager-cpu-f32-n100000-adam-E1]": {"sd_run": 0.03, "df_run": 7},
+        "bench/test_throughput.py::test_step[torch-eager-cpu-f32-n1000-sgd-E1]": {"sd_run": 0.005, "df_run": None}}}
+    large, small = W.bound(profile)
+    assert large.startswith("unlimited processes, separate runs, n >= 1e5: 1 of 2 resolve 5%; not: torch-eager-cpu-f32-n100000-adam-E1")
+    assert small == "unlimited processes, separate runs, n = 1e3: 1 of 1 resolve 10%"

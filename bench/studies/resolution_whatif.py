@@ -6,7 +6,8 @@ side, between separate runs and interleaved in one run (``paritybench ab``: no r
     .venv/bin/python -m bench.studies.resolution_whatif [results/noise-profile-*.json] [--processes 4,8,16]
 
 It assumes the profile's sds hold at any P (they were measured at 4) and prints, per size band,
-the median resolution and how many cases resolve 5% and 10%.
+the median resolution and how many cases resolve 5% and 10%; then the bound that no number of
+processes passes between separate runs, the run-to-run sd alone (``bound``).
 """
 from __future__ import annotations
 
@@ -25,6 +26,34 @@ def resolution(sd_process: float, df_process: float, sd_run: float, df_run: floa
     profile's between-process sd pooled with the processes' own degrees of freedom, as compare does)."""
     from paritybench.gate import rules as V
     return V.resolve(sd_process, df_process + 2 * p - 2, sd_run, df_run, p, p, V.ALPHA, V.MIN_EFFECT).resolution
+
+
+def unlimited(sd_run: float, df_run: float) -> float:
+    """The resolution between separate runs with unlimited processes a side: the between-process term
+    gone, SE = sqrt(2) sd_run with the run-to-run sd's degrees of freedom (compare's threshold and power)."""
+    from paritybench.gate import rules as V, stats
+    se, df = math.sqrt(2) * sd_run, df_run if math.isfinite(df_run) else 1e6
+    tau = max(math.log1p(V.MIN_EFFECT), stats.t_ppf(1 - V.ALPHA / 2, df) * se)
+    return math.expm1(tau + stats.t_ppf(V.POWER, df) * se)
+
+
+def bound(profile: dict) -> list[str]:
+    """Per size band, how many cases could resolve 5% (n >= 1e5) or 10% (n = 1e3) between separate
+    runs even with unlimited processes, and the ones that could not."""
+    out = []
+    for label, keep, lim in (("n >= 1e5", lambda n: n >= 100_000, 0.05), ("n = 1e3", lambda n: n < 100_000, 0.10)):
+        rows = []
+        for k, e in profile["cases"].items():
+            m = re.search(r"\[(.*)\]", k)
+            name = m.group(1) if m else k
+            if "tuned" in name or "-n" not in name or not keep(int(re.search(r"-n(\d+)-", name).group(1))):
+                continue
+            rows.append((name, unlimited(e["sd_run"], e["df_run"] or math.inf), e["sd_run"]))
+        over = [f"{n} (run-to-run sd {100 * sd:.1f}%: {100 * r:.0f}%)" for n, r, sd in sorted(rows, key=lambda x: -x[1])
+                if r > lim]
+        out.append(f"unlimited processes, separate runs, {label}: {len(rows) - len(over)} of {len(rows)} resolve "
+                   f"{100 * lim:.0f}%" + ("; not: " + ", ".join(over) if over else ""))
+    return out
 
 
 def table(profile: dict, processes: list[int]) -> list[str]:
@@ -69,6 +98,7 @@ def main(argv=None) -> int:
         ap.error(f"profile: got {path} ({e or 'no cases'}); allowed: a noise profile JSON")
     print(f"{path.name}: resolution by compare's rule from its sds (computed)")
     print("\n".join(table(profile, a.processes)))
+    print("\n".join(bound(profile)))
     return 0
 
 
