@@ -603,3 +603,5 @@ def test_the_whatif_bound_leaves_the_run_to_run_sd_alone_and_names_the_cases_it_
     large, small = W.bound(profile)
     assert large.startswith("unlimited processes, separate runs, n >= 1e5: 1 of 2 resolve 5%; not: torch-eager-cpu-f32-n100000-adam-E1")
     assert small == "unlimited processes, separate runs, n = 1e3: 1 of 1 resolve 10%"
+    # taken as known, 3% still cannot see 5% (5.8 x 3%), and the line says which assumption it made
+    assert W.bound(profile, known=True)[0].startswith("unlimited processes, separate runs, sds known, n >= 1e5: 1 of 2")

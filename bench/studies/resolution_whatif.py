@@ -37,9 +37,10 @@ def unlimited(sd_run: float, df_run: float) -> float:
     return math.expm1(tau + stats.t_ppf(V.POWER, df) * se)
 
 
-def bound(profile: dict) -> list[str]:
+def bound(profile: dict, known: bool = False) -> list[str]:
     """Per size band, how many cases could resolve 5% (n >= 1e5) or 10% (n = 1e3) between separate
-    runs even with unlimited processes, and the ones that could not."""
+    runs even with unlimited processes, and the ones that could not (``known``: the run-to-run sds
+    taken as known, normal quantiles, instead of their degrees of freedom)."""
     out = []
     for label, keep, lim in (("n >= 1e5", lambda n: n >= 100_000, 0.05), ("n = 1e3", lambda n: n < 100_000, 0.10)):
         rows = []
@@ -48,10 +49,11 @@ def bound(profile: dict) -> list[str]:
             name = m.group(1) if m else k
             if "tuned" in name or "-n" not in name or not keep(int(re.search(r"-n(\d+)-", name).group(1))):
                 continue
-            rows.append((name, unlimited(e["sd_run"], e["df_run"] or math.inf), e["sd_run"]))
+            rows.append((name, unlimited(e["sd_run"], math.inf if known else e["df_run"] or math.inf), e["sd_run"]))
         over = [f"{n} (run-to-run sd {100 * sd:.1f}%: {100 * r:.0f}%)" for n, r, sd in sorted(rows, key=lambda x: -x[1])
                 if r > lim]
-        out.append(f"unlimited processes, separate runs, {label}: {len(rows) - len(over)} of {len(rows)} resolve "
+        out.append(f"unlimited processes, separate runs{', sds known' if known else ''}, {label}: "
+                   f"{len(rows) - len(over)} of {len(rows)} resolve "
                    f"{100 * lim:.0f}%" + ("; not: " + ", ".join(over) if over else ""))
     return out
 
@@ -98,7 +100,7 @@ def main(argv=None) -> int:
         ap.error(f"profile: got {path} ({e or 'no cases'}); allowed: a noise profile JSON")
     print(f"{path.name}: resolution by compare's rule from its sds (computed)")
     print("\n".join(table(profile, a.processes)))
-    print("\n".join(bound(profile)))
+    print("\n".join(bound(profile) + bound(profile, known=True)))
     return 0
 
 
