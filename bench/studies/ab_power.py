@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     cases = {bd: sum(band(i) == bd for i in ids if "tuned" not in i) for bd in PLANT}
     doc = {"kind": "ab-power", "ab_dir": str(d), "planted": planted, "cases": cases,
            "by_processes": {str(p): judge(docs[0], docs[1], planted, p) for p in a.groups}}
-    from paritybench.report.ab import ab_power_table
+    from paritybench.report.gate_noise import ab_power_table
     for line in ab_power_table(doc):
         print(line)
     study.save(out, doc)

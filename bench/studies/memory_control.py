@@ -153,7 +153,7 @@ def main(argv=None) -> int:
             print(f"process {i}: {time.time() - t:.0f} s", flush=True)
     wins = {c: [windows(p, c, a.window) for p in procs] for c in CASES}
     result = {c: analyse(w) for c, w in wins.items()}
-    from paritybench.report.ab import memory_control_table
+    from paritybench.report.gate_noise import memory_control_table
     for line in memory_control_table(result):
         print(line)
     from bench import frameworks

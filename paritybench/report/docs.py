@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import ab, gap, gpu, scale, seed, sparse_parity, time_to_train
+from . import ab, gap, gate_noise, gpu, scale, seed, sparse_parity, time_to_train
 from ..store.resultfile import Run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +53,7 @@ BLOCKS.update(scale.BLOCKS)  # docs/scale.md's
 BLOCKS.update(gpu.BLOCKS)  # docs/gpu.md's
 BLOCKS.update(time_to_train.BLOCKS)  # docs/time-to-train.md
 BLOCKS.update(ab.BLOCKS)  # docs/compare.md: across hardware and versions
+BLOCKS.update(gate_noise.BLOCKS)  # docs/compare.md: the gate's noise and resolution
 BLOCKS.update(sparse_parity.BLOCKS)  # docs/sparse-parity.md: the paper's result (#29)
 
 
