@@ -39,6 +39,11 @@ def plants() -> str:
     return ",".join(f"{i}={PLANT[band(i)]}" for i in ids)
 
 
+def _step_ids(doc: dict) -> set[str]:
+    """The ids of the step cases in an ab side's JSON."""
+    return {b["name"].split("[")[-1][:-1] for b in doc["benchmarks"] if b["extra_info"].get("kind") == "throughput"}
+
+
 def group(doc: dict, lo: int, hi: int) -> dict:
     """``doc`` with every per-process list of its step cases cut to processes lo..hi-1."""
     out = copy.deepcopy(doc)
@@ -60,14 +65,16 @@ def judge(a: dict, b: dict, planted: dict[str, float], p: int) -> dict:
                 if bb["extra_info"].get("kind") == "throughput")
     tally = {"groups": total // p, "planted": {}, "unplanted": {"comparisons": 0, "slower": 0, "faster": 0},
              "resolve": {"large": [], "small": []}, "resolution_lines": []}
+    steps = {i for i in _step_ids(a) if "tuned" not in i}
+    profile = find_profile(parse(b, "b"))
     for g in range(total // p):
         ra = parse(group(a, g * p, (g + 1) * p), f"a[{g * p}:{(g + 1) * p}]")
         rb = parse(group(b, g * p, (g + 1) * p), f"b[{g * p}:{(g + 1) * p}]")
-        d = compare_runs(ra, rb, profile=find_profile(rb), same_run=True)
+        d = compare_runs(ra, rb, profile=profile, same_run=True)
         tally["resolution_lines"].append(d.resolution.get("line", ""))
         ok = {"large": 0, "small": 0}
         for r in d.rows:
-            if "-sgd-" not in r.case and "-adam-" not in r.case or "tuned" in r.case or r.case.startswith("floor"):
+            if r.case not in steps:
                 continue
             bd = band(r.case)
             lim = 0.05 if bd == "large" else 0.10
@@ -108,8 +115,7 @@ def main(argv=None) -> int:
     if not planted:
         ap.error(f"ab_dir: got {a.ab_dir!r}, whose side B has nothing planted; allowed: an ab run with --plant-b")
     out = study.out_path(a.out, "ab-power")
-    ids = {b["name"].split("[")[-1][:-1] for b in docs[0]["benchmarks"] if b["extra_info"].get("kind") == "throughput"}
-    cases = {bd: sum(band(i) == bd for i in ids if "tuned" not in i) for bd in PLANT}
+    cases = {bd: sum(band(i) == bd for i in _step_ids(docs[0]) if "tuned" not in i) for bd in PLANT}
     doc = {"kind": "ab-power", "ab_dir": str(d), "planted": planted, "cases": cases,
            "by_processes": {str(p): judge(docs[0], docs[1], planted, p) for p in a.groups}}
     from paritybench.report.gate_noise import ab_power_table

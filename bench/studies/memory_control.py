@@ -112,13 +112,14 @@ def analyse(per: list[list[dict]]) -> dict:
         return x - x.mean(0), y - y.mean(), x.mean(0), y.mean()
 
     resid, levels, coefs = [], [], []
-    gx = np.mean([centred(p)[2] for p in per], axis=0)  # the processes' levels about their mean
-    gy = float(np.mean([centred(p)[3] for p in per]))
+    cent = [centred(p) for p in per]
+    gx = np.mean([c[2] for c in cent], axis=0)  # the processes' levels about their mean
+    gy = float(np.mean([c[3] for c in cent]))
     for i in range(len(per)):  # leave one process out: fit on the others, judge on it
-        parts = [centred(p) for j, p in enumerate(per) if j != i]
+        parts = [c for j, c in enumerate(cent) if j != i]
         beta, *_ = np.linalg.lstsq(np.vstack([q[0] for q in parts]), np.concatenate([q[1] for q in parts]),
                                    rcond=None)
-        x, y, xm, ym = centred(per[i])
+        x, y, xm, ym = cent[i]
         resid += list(y - x @ beta)
         levels.append(float((ym - gy) - (xm - gx) @ beta))
         coefs.append([float(b) for b in beta])

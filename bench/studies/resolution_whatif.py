@@ -31,10 +31,8 @@ def resolution(sd_process: float, df_process: float, sd_run: float, df_run: floa
 def unlimited(sd_run: float, df_run: float) -> float:
     """The resolution between separate runs with unlimited processes a side: the between-process term
     gone, SE = sqrt(2) sd_run with the run-to-run sd's degrees of freedom (compare's threshold and power)."""
-    from paritybench.gate import rules as V, stats
-    se, df = math.sqrt(2) * sd_run, df_run if math.isfinite(df_run) else 1e6
-    tau = max(math.log1p(V.MIN_EFFECT), stats.t_ppf(1 - V.ALPHA / 2, df) * se)
-    return math.expm1(tau + stats.t_ppf(V.POWER, df) * se)
+    from paritybench.gate import rules as V
+    return V.resolve(0.0, 1.0, sd_run, df_run, 1, 1, V.ALPHA, V.MIN_EFFECT).resolution  # no between-process part
 
 
 def bound(profile: dict, known: bool = False) -> list[str]:

@@ -6,11 +6,9 @@ from pathlib import Path
 
 from ..render import one_run
 from ..analyses import explain
-from ..store.files import newest_study
+from ..store.files import study_block
 from ..text.tables import power10, render, us
 from ..store.resultfile import Run
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def block_gap_ops(run: Run) -> str:
@@ -27,11 +25,8 @@ def block_gap_explain(run: Run) -> str:
     return (render(tables, "markdown") + "\n\n" + "\n".join(f"- {line.strip()}" for line in explain.lines(run)) + "\n")
 
 
-def block_gap_study(run: Run) -> str:
-    found = newest_study(ROOT / "results", "gap-study-*.json", "bench.studies.gap_study")
-    if isinstance(found, str):
-        return found
-    path, doc = found
+@study_block("gap-study-*.json", "bench.studies.gap_study")
+def block_gap_study(path: Path, doc: dict) -> str:
     num = doc.get("numeric") or {}
     v = doc.get("versions") or {}
     out = [f"`results/{path.name}`: {num.get('cpu_model')}, one thread, n = {power10(doc['n'])} float32, "

@@ -17,7 +17,7 @@ import json
 import math
 from pathlib import Path
 
-from ..store.files import newest_study
+from ..store.files import study_block
 from ..store.resultfile import Run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,11 +74,6 @@ def block_gate_study(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
-def _newest(pattern: str) -> Path | None:
-    files = sorted((ROOT / "results").glob(pattern))
-    return files[-1] if files else None
-
-
 def block_resolution_study(run: Run) -> str:
     d = next((d for d in reversed(_dirs("resolution-study-*")) if list(d.glob("study-*.json"))), None)
     if d is None:
@@ -126,11 +121,8 @@ def block_resolution_study(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
-def block_noise_profile(run: Run) -> str:
-    p = _newest("noise-profile-*.json")
-    if p is None:
-        return "no committed results/noise-profile-*.json (python -m bench.studies.noise_profile)\n"
-    doc = json.loads(p.read_text())
+@study_block("noise-profile-*.json", "bench.studies.noise_profile")
+def block_noise_profile(p: Path, doc: dict) -> str:
     cases = doc["cases"]
     sd_run = sorted(e["sd_run"] for e in cases.values())
     sd_p = sorted(e["sd_process"] for e in cases.values())
@@ -174,17 +166,8 @@ def memory_control_table(result: dict) -> list[str]:
     return out
 
 
-def _study_block(pattern: str, module: str, render) -> str:
-    """``render(path, doc)`` of the newest results/``pattern``, or the line naming the study to run."""
-    found = newest_study(ROOT / "results", pattern, module)
-    return found if isinstance(found, str) else render(*found)
-
-
-def block_memory_control(run: Run) -> str:
-    return _study_block("memory-control-*.json", "bench.studies.memory_control", _memory_control)
-
-
-def _memory_control(p: Path, doc: dict) -> str:
+@study_block("memory-control-*.json", "bench.studies.memory_control")
+def block_memory_control(p: Path, doc: dict) -> str:
     head = (f"`results/{p.name}`: {doc['processes']} fresh processes one after another, {doc['seconds']} s "
             f"each, {doc['window']}-second windows, {doc.get('cpu') or 'CPU not recorded'}; copies of "
             f"{doc['l3_bytes'] >> 20} MiB (l3) and {doc['dram_bytes'] >> 20} MiB (dram):")
@@ -206,11 +189,8 @@ def ab_power_table(doc: dict) -> list[str]:
     return out
 
 
-def block_ab_power(run: Run) -> str:
-    return _study_block("ab-power-*.json", "bench.studies.ab_power", _ab_power)
-
-
-def _ab_power(p: Path, doc: dict) -> str:
+@study_block("ab-power-*.json", "bench.studies.ab_power")
+def block_ab_power(p: Path, doc: dict) -> str:
     planted = sorted({f"{v:g}x" for v in doc["planted"].values()})
     head = (f"`results/{p.name}`, from `{doc['ab_dir']}`: {len(doc['planted'])} step cases planted slower on "
             f"side B ({', '.join(planted)}), the other {doc['cases']['large'] + doc['cases']['small'] - len(doc['planted'])} "

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..store.files import newest_study
+from ..store.files import study_block
 from ..text.tables import power10, us
-from ..store.resultfile import Run
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def block_scale_study(run: Run) -> str:
-    found = newest_study(ROOT / "results", "scale-study-*.json", "bench.studies.scale_study")
-    if isinstance(found, str):
-        return found
-    path, doc = found
+@study_block("scale-study-*.json", "bench.studies.scale_study")
+def block_scale_study(path: Path, doc: dict) -> str:
     v = doc.get("versions") or {}
     dp = [r for r in doc["rows"] if r.get("shard", "data") == "data"]
     ens = [r for r in doc["rows"] if r.get("shard") == "ensemble"]

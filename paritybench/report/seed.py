@@ -7,11 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from statistics import median
 
-from ..store.files import newest_study
+from ..store.files import study_block
 from ..text.tables import power10, us
 from ..store.resultfile import Case, Run
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _x(r: float | None) -> str:
@@ -126,13 +124,10 @@ def block_memory(run: Run) -> str:
     return "\n".join(out) + "\n" if len(out) > 2 else "no memory figures in the baseline\n"
 
 
-def block_malloc(run: Run) -> str:
+@study_block("malloc-faults-*.json", "bench.studies.malloc_faults")
+def block_malloc(path: Path, doc: dict) -> str:
     """The newest committed results/malloc-faults-*.json (bench/studies/malloc_faults.py): page faults and
     time per step under glibc's default malloc policy and the bench's steady one."""
-    found = newest_study(ROOT / "results", "malloc-faults-*.json", "bench.studies.malloc_faults")
-    if isinstance(found, str):
-        return found
-    path, doc = found
     by = {}
     for r in doc["rows"]:
         by.setdefault(r["case"], {})[r["mode"]] = r

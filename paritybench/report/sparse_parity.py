@@ -19,7 +19,7 @@ from statistics import median
 
 from ..analyses.sparse_parity import (CHANCE_LEFT, MODULE, MOVED, _at, _steps_by, backends, censored_median,
                                       decay_only, first_step, fit_slope, newest, paired, ratios)
-from ..store.files import newest_study
+from ..store.files import study_block
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,13 +215,10 @@ def block_verdict(run=None) -> str:
 LONG_PATTERN = "sparse-parity-long-*.json"  # the same study at a larger n and budget: --out results/sparse-parity-long-<time>.json
 
 
-def block_long(run=None) -> str:
+@study_block(LONG_PATTERN, MODULE + " --out results/sparse-parity-long-<time>.json")
+def block_long(path: Path, d: dict) -> str:
     """The newest results/sparse-parity-long-*.json: the study rerun with a longer budget where the
     main study's runs did not solve; per backend and n, each seed's steps-to-solve."""
-    found = newest_study(ROOT / "results", LONG_PATTERN, MODULE + " --out results/sparse-parity-long-<time>.json")
-    if isinstance(found, str):
-        return found
-    path, d = found
     out = [f"`{path.relative_to(ROOT)}` (`{d['command'].replace('python ', '.venv/bin/python ', 1)}`; "
            f"wall {d['wall_seconds']:.0f} s):"]
     for b in backends(d):

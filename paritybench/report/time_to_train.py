@@ -17,17 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analyses import time_to_train as ttt
-from ..store.files import newest_study
+from ..store.files import study_block
 from ..text.tables import power10, us
 from ..store.resultfile import Run
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _newest(pattern: str, module: str) -> tuple[Path, dict, dict] | str:
-    """(path, doc, its versions) of the newest results/<pattern>, else the line saying how to make one."""
-    found = newest_study(ROOT / "results", pattern, module)
-    return found if isinstance(found, str) else (*found, found[1].get("versions") or {})
 
 
 def _none(run: Run) -> str:
@@ -87,11 +79,9 @@ def block_answer(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
-def block_study(run: Run) -> str:
-    found = _newest("time-to-train-study-*.json", "bench.studies.time_to_train_study")
-    if isinstance(found, str):
-        return found
-    path, doc, v = found
+@study_block("time-to-train-study-*.json", "bench.studies.time_to_train_study")
+def block_study(path: Path, doc: dict) -> str:
+    v = doc.get("versions") or {}
     rows = doc["rows"]
     errs = [abs(r[k]["error"]) for r in rows for k in ttt.STARTS if k in r]
     out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, torch {v.get('torch')}, jax {v.get('jax')}; "
@@ -146,11 +136,9 @@ def block_study(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
-def block_history_chunk(run: Run) -> str:
-    found = _newest("history-chunk-probe-*.json", "bench.studies.probe_history_chunk")
-    if isinstance(found, str):
-        return found
-    path, doc, v = found
+@study_block("history-chunk-probe-*.json", "bench.studies.probe_history_chunk")
+def block_history_chunk(path: Path, doc: dict) -> str:
+    v = doc.get("versions") or {}
     b = doc["block_steps"]
     out = [f"`results/{path.name}`: {doc.get('cpu_model')}, one thread, glibc malloc {doc.get('malloc')}, torch "
            f"{v.get('torch')}; torch eager, n = {power10(doc['n'])}, float32, sgd, one fresh process per chunk.", "",
@@ -166,11 +154,9 @@ def block_history_chunk(run: Run) -> str:
     return "\n".join(out) + "\n"
 
 
-def block_call_length(run: Run) -> str:
-    found = _newest("call-length-probe-*.json", "bench.studies.probe_call_length")
-    if isinstance(found, str):
-        return found
-    path, doc, v = found
+@study_block("call-length-probe-*.json", "bench.studies.probe_call_length")
+def block_call_length(path: Path, doc: dict) -> str:
+    v = doc.get("versions") or {}
     passes = doc["passes"]
     ks = list(dict.fromkeys(p["k"] for p in passes))
     first = doc["seconds_per_step"][str(ks[0])]

@@ -68,6 +68,22 @@ def newest_study(directory: str | Path, pattern: str, module: str) -> tuple[Path
     return found if found is not None else f"no committed results/{pattern} (python -m {module})\n"
 
 
+def study_block(pattern: str, module: str):
+    """A docs block rendered from the checkout's newest results/``pattern`` (``newest_study``): turns
+    ``render(path, doc) -> str`` into ``block(run) -> str``, which gives the line naming the study
+    where none is committed."""
+    import functools
+    where = Path(__file__).resolve().parents[2] / "results"
+
+    def wrap(render):
+        @functools.wraps(render)
+        def block(run=None) -> str:
+            found = newest_study(where, pattern, module)
+            return found if isinstance(found, str) else render(*found)
+        return block
+    return wrap
+
+
 def new_path(directory: str | Path, stem: str, suffix: str = ".json") -> Path:
     """A path in ``directory`` that does not exist yet: stem.json, stem-2.json, ..."""
     d = Path(directory)
